@@ -1,0 +1,238 @@
+import type { FloatArray } from '../../../dtype.js';
+import { gemm } from './gemm.js';
+import { allocLike, type Padding2d, type Shape4, type Window2d, window2d } from './geometry.js';
+import { type ColArgs, col2im, im2col } from './im2col.js';
+import { scratch } from './scratch.js';
+
+/**
+ * 2-d convolution (cross-correlation, as PyTorch) on NCHW arrays, lowered to
+ * im2col + GEMM per group: y_g (O/g x spatial) = w_g (O/g x C/g*Kh*Kw) . col_g.
+ * Structurally a superset of the engine's `Conv2dAttrs`.
+ */
+export interface Conv2dParams {
+  stride: readonly [number, number];
+  padding: Padding2d;
+  dilation: readonly [number, number];
+  groups: number;
+}
+
+/** [N, O, Ho, Wo] for x [N, C, H, W] and w [O, C / groups, Kh, Kw]. */
+export function conv2dOutputShape(xShape: Shape4, wShape: Shape4, p: Conv2dParams): [number, number, number, number] {
+  const win = window2d(1, xShape[2], xShape[3], { kernel: [wShape[2], wShape[3]], ...p });
+  return [xShape[0], wShape[0], win.outH, win.outW];
+}
+
+/** y = conv(x, w) (+ bias per output channel), a new array typed like x. */
+export function conv2dForward(
+  x: FloatArray,
+  xShape: Shape4,
+  w: FloatArray,
+  wShape: Shape4,
+  p: Conv2dParams,
+  bias?: FloatArray | null,
+): FloatArray {
+  const plan = planConv(xShape, wShape, p);
+  const { o, og, ckk, spatial, groups } = plan;
+  const y = allocLike(x, xShape[0] * o * spatial);
+  if (bias) for (let i = 0; i < xShape[0] * o; i++) y.fill(bias[i % o], i * spatial, (i + 1) * spatial);
+  for (const u of plan.units) {
+    for (let g = 0; g < groups; g++) {
+      const b = patches(plan, u, x, g);
+      const wOffset = g * og * ckk;
+      const cols = u.nb * u.rows * plan.win.outW;
+      if (u.nb === 1) {
+        const yOffset = (u.n0 * o + g * og) * spatial + u.oh0 * plan.win.outW;
+        mm(false, false, og, cols, ckk, w, wOffset, ckk, b.data, b.offset, b.ld, y, yOffset, spatial, !!bias);
+      } else {
+        const tmp = scratch(x, 'rows', og * cols);
+        mm(false, false, og, cols, ckk, w, wOffset, ckk, b.data, b.offset, b.ld, tmp, 0, cols, false);
+        unpackRows(plan, u, g, tmp, y, !!bias);
+      }
+    }
+  }
+  return y;
+}
+
+/** dx = the adjoint of conv2dForward in x (no bias), for dy [N, O, Ho, Wo]. */
+export function conv2dBackwardInput(
+  dy: FloatArray,
+  w: FloatArray,
+  xShape: Shape4,
+  wShape: Shape4,
+  p: Conv2dParams,
+): FloatArray {
+  const plan = planConv(xShape, wShape, p);
+  const { og, cg, ckk, spatial, groups, imageSize } = plan;
+  const dx = allocLike(dy, xShape[0] * imageSize);
+  for (const u of plan.units) {
+    for (let g = 0; g < groups; g++) {
+      const d = outputRows(plan, u, g, dy);
+      const wOffset = g * og * ckk;
+      const cols = u.nb * u.rows * plan.win.outW;
+      if (plan.pointwise) {
+        const xOffset = u.n0 * imageSize + g * cg * spatial;
+        mm(true, false, cg, cols, og, w, wOffset, ckk, d.data, d.offset, d.ld, dx, xOffset, spatial, false);
+      } else {
+        const col = scratch(dy, 'col', ckk * cols);
+        mm(true, false, ckk, cols, og, w, wOffset, ckk, d.data, d.offset, d.ld, col, 0, cols, false);
+        col2im(colArgs(plan, u, g, dx, col));
+      }
+    }
+  }
+  return dx;
+}
+
+/** dw = the adjoint of conv2dForward in w, summed over the batch, for dy [N, O, Ho, Wo]. */
+export function conv2dBackwardFilter(
+  x: FloatArray,
+  dy: FloatArray,
+  xShape: Shape4,
+  wShape: Shape4,
+  p: Conv2dParams,
+): FloatArray {
+  const plan = planConv(xShape, wShape, p);
+  const { og, ckk, groups } = plan;
+  const dw = allocLike(x, plan.o * ckk);
+  for (let g = 0; g < groups; g++) {
+    let first = true;
+    for (const u of plan.units) {
+      const d = outputRows(plan, u, g, dy);
+      const b = patches(plan, u, x, g);
+      const cols = u.nb * u.rows * plan.win.outW;
+      mm(false, true, og, ckk, cols, d.data, d.offset, d.ld, b.data, b.offset, b.ld, dw, g * og * ckk, ckk, !first);
+      first = false;
+    }
+  }
+  return dw;
+}
+
+/**
+ * One GEMM's worth of work: images n0..n0+nb, output rows oh0..oh0+rows. Either several
+ * whole images side by side (small feature maps, so the GEMM gets enough columns) or one
+ * image, split into bands of output rows when its patch matrix would exceed the budget.
+ */
+interface Unit {
+  n0: number;
+  nb: number;
+  oh0: number;
+  rows: number;
+}
+
+interface ConvPlan {
+  /** the window over one group's channels */
+  win: Window2d;
+  o: number;
+  groups: number;
+  cg: number;
+  og: number;
+  /** (C / groups) * Kh * Kw: the GEMM's inner dimension */
+  ckk: number;
+  spatial: number;
+  imageSize: number;
+  /** 1 x 1, stride 1, no padding: the image itself is the patch matrix */
+  pointwise: boolean;
+  units: Unit[];
+}
+
+/** GEMMs narrower than this get several images side by side */
+const MIN_COLUMNS = 256;
+/** largest patch matrix, in elements, before an image is cut into bands of rows */
+const COL_BUDGET = 1 << 21;
+
+function planConv(xShape: Shape4, wShape: Shape4, p: Conv2dParams): ConvPlan {
+  const [n, c, h, w] = xShape;
+  const [o, cg, kh, kw] = wShape;
+  const groups = p.groups;
+  if (cg * groups !== c || o % groups !== 0) {
+    throw new RangeError(`conv2d: weight [${wShape}] with groups=${groups} does not match input [${xShape}]`);
+  }
+  const win = window2d(cg, h, w, { kernel: [kh, kw], ...p });
+  const ckk = cg * kh * kw;
+  const spatial = win.outH * win.outW;
+  const pointwise = kh === 1 && kw === 1 && win.strideH === 1 && win.strideW === 1 && win.outH === h && win.outW === w;
+  const units: Unit[] = [];
+  if (pointwise || spatial >= MIN_COLUMNS) {
+    const rows = pointwise ? win.outH : Math.max(1, Math.min(win.outH, Math.floor(COL_BUDGET / (ckk * win.outW))));
+    for (let i = 0; i < n; i++) {
+      for (let oh0 = 0; oh0 < win.outH; oh0 += rows) units.push({ n0: i, nb: 1, oh0, rows: Math.min(rows, win.outH - oh0) });
+    }
+  } else {
+    const per = Math.max(1, Math.min(Math.ceil(MIN_COLUMNS / spatial), Math.floor(COL_BUDGET / (ckk * spatial))));
+    for (let i = 0; i < n; i += per) units.push({ n0: i, nb: Math.min(per, n - i), oh0: 0, rows: win.outH });
+  }
+  return { win, o, groups, cg, og: o / groups, ckk, spatial, imageSize: c * h * w, pointwise, units };
+}
+
+interface MatrixRef {
+  data: FloatArray;
+  offset: number;
+  ld: number;
+}
+
+/** The patch matrix (ckk x unit columns) of group g: the image itself when pointwise, else im2col into scratch. */
+function patches(plan: ConvPlan, u: Unit, x: FloatArray, g: number): MatrixRef {
+  if (plan.pointwise) return { data: x, offset: u.n0 * plan.imageSize + g * plan.cg * plan.spatial, ld: plan.spatial };
+  const cols = u.nb * u.rows * plan.win.outW;
+  const col = scratch(x, 'col', plan.ckk * cols);
+  im2col(colArgs(plan, u, g, x, col));
+  return { data: col, offset: 0, ld: cols };
+}
+
+/** A band of output rows is the same window with the top padding moved down by oh0 strides. */
+function colArgs(plan: ConvPlan, u: Unit, g: number, x: FloatArray, col: FloatArray): ColArgs {
+  const win = u.oh0 === 0 && u.rows === plan.win.outH
+    ? plan.win
+    : { ...plan.win, padTop: plan.win.padTop - u.oh0 * plan.win.strideH, outH: u.rows };
+  const cols = u.nb * u.rows * plan.win.outW;
+  const xOffset = u.n0 * plan.imageSize + g * plan.cg * plan.win.height * plan.win.width;
+  return { win, x, xOffset, xImageStride: plan.imageSize, images: u.nb, col, colOffset: 0, ldCol: cols };
+}
+
+/** Group g's rows of dy for the unit as an og x columns matrix (gathered into scratch when the unit spans images). */
+function outputRows(plan: ConvPlan, u: Unit, g: number, dy: FloatArray): MatrixRef {
+  const { o, og, spatial } = plan;
+  if (u.nb === 1) return { data: dy, offset: (u.n0 * o + g * og) * spatial + u.oh0 * plan.win.outW, ld: spatial };
+  const cols = u.nb * spatial;
+  const tmp = scratch(dy, 'rows', og * cols);
+  for (let b = 0; b < u.nb; b++) {
+    for (let r = 0; r < og; r++) {
+      const src = ((u.n0 + b) * o + g * og + r) * spatial;
+      tmp.set(dy.subarray(src, src + spatial), r * cols + b * spatial);
+    }
+  }
+  return { data: tmp, offset: 0, ld: cols };
+}
+
+/** The inverse of outputRows' gather, into y (added when y already holds the bias). */
+function unpackRows(plan: ConvPlan, u: Unit, g: number, tmp: FloatArray, y: FloatArray, add: boolean): void {
+  const { o, og, spatial } = plan;
+  const cols = u.nb * spatial;
+  for (let b = 0; b < u.nb; b++) {
+    for (let r = 0; r < og; r++) {
+      const dst = ((u.n0 + b) * o + g * og + r) * spatial;
+      const src = r * cols + b * spatial;
+      if (add) for (let s = 0; s < spatial; s++) y[dst + s] += tmp[src + s];
+      else y.set(tmp.subarray(src, src + spatial), dst);
+    }
+  }
+}
+
+function mm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOffset: number,
+  lda: number,
+  b: FloatArray,
+  bOffset: number,
+  ldb: number,
+  c: FloatArray,
+  cOffset: number,
+  ldc: number,
+  accumulate: boolean,
+): void {
+  gemm({ transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate });
+}

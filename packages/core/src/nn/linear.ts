@@ -1,0 +1,45 @@
+import type { Engine } from '../engine.js';
+import { add } from '../ops/elementwise.js';
+import { matmul } from '../ops/linear.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { defaultUniform } from './init.js';
+import { Module } from './module.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+}
+
+/** y = x W^T + b with W [out, in] (PyTorch's layout); x is [..., in]. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    engine: Engine,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super(engine);
+    this.weight = this.registerParameter('weight', defaultUniform(engine, [outFeatures, inFeatures], inFeatures));
+    this.bias = options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outFeatures], inFeatures));
+  }
+
+  get typeName(): string {
+    return 'Linear';
+  }
+  config() {
+    return { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null };
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new RangeError(`Linear(${this.inFeatures} -> ${this.outFeatures}): input ${formatShape(x.shape)} does not end in ${this.inFeatures}`);
+    }
+    return this.engine.tidy(() => {
+      const y = matmul(x, this.weight, { transB: true });
+      return this.bias ? add(y, this.bias) : y;
+    });
+  }
+}

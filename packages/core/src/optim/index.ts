@@ -1,0 +1,4 @@
+export * from './adam.js';
+export * from './optimizer.js';
+export * from './schedules.js';
+export * from './sgd.js';
