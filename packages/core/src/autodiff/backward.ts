@@ -92,11 +92,11 @@ export function runBackward(
   });
 
   if (targets) {
-    return targets.map((t) => {
-      const g = grads.get(t);
-      grads.delete(t);
-      return g ?? engine.zerosLike(t);
-    });
+    // The sweep keeps its gradients out of every scope; hand the caller ordinary tensors
+    // that its tidy scope owns, and free the rest (non-target leaves that require grad).
+    const out = targets.map((t) => grads.get(t)?.detach() ?? engine.zerosLike(t));
+    for (const g of grads.values()) g.dispose();
+    return out;
   }
   for (const [t, g] of grads) {
     if (t.node === null && t.requiresGrad) {

@@ -218,16 +218,15 @@ function parseMetadata(value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new SafetensorsError(`${METADATA_KEY} must be an object of strings`);
   }
-  const metadata: Record<string, string> = {};
-  for (const [key, text] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  for (const [key, text] of entries) {
     if (typeof text !== 'string') {
       throw new SafetensorsError(
         `${METADATA_KEY}: the value of '${key}' must be a string, got ${typeof text}`,
       );
     }
-    metadata[key] = text;
   }
-  return metadata;
+  return Object.fromEntries(entries); // keeps a key named "__proto__" as an ordinary key
 }
 
 function decodeStored(
@@ -276,15 +275,16 @@ export function serializeSafetensors(
     }
   }
 
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
+  // Entries, not assignments: `header[name] = ...` would set the prototype for a tensor named "__proto__".
+  const header: [string, unknown][] = [];
+  if (Object.keys(metadata).length > 0) header.push([METADATA_KEY, metadata]);
   let offset = 0;
   for (const { name, tensor, size } of list) {
     const end = offset + tensor.data.length * size;
-    header[name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] };
+    header.push([name, { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] }]);
     offset = end;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(Object.fromEntries(header)));
   const headerLength = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + headerLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);

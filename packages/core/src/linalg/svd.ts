@@ -11,13 +11,14 @@
  *
  * Sign convention: singular vectors are defined up to a joint sign flip of
  * `u_i` and `v_i`. We fix it so that the entry of largest magnitude of each
- * left singular vector `u_i` is positive (the first such entry on a tie).
- * The result is then a deterministic function of `A`.
+ * left singular vector `u_i` is positive (the first such entry on a tie;
+ * signs.ts). The result is then a deterministic function of `A`.
  */
 import { bidiagonalize, bidiagonalQR } from './bidiagonal.js';
 import { gemm } from './gemm.js';
 import { type Matrix, transpose } from './matrix.js';
 import { qr } from './qr.js';
+import { flipColumns, largestEntrySigns } from './signs.js';
 import { checkFactorInput } from './validate.js';
 
 export interface SVD {
@@ -42,7 +43,9 @@ export function svd(a: Matrix, opts: SvdOptions = {}): SVD {
   const tall = wide ? transpose(a) : a;
   const { U, s, V } = svdTall(tall, opts.maxIter, shape);
   const out = wide ? { U: V, s, V: U } : { U, s, V };
-  fixSigns(out.U, out.V);
+  const sign = largestEntrySigns(out.U);
+  flipColumns(out.U, sign);
+  flipColumns(out.V, sign);
   return out;
 }
 
@@ -94,24 +97,4 @@ function svdCore(
     vts.set(vt.subarray(src * n, (src + 1) * n), dst * n);
   });
   return { s, ut: uts, vt: vts };
-}
-
-/** Flips `u_i` and `v_i` together so that the largest-magnitude entry of `u_i` is positive. */
-export function fixSigns(U: Matrix, V: Matrix): void {
-  const k = U.cols;
-  const best = new Float64Array(k);
-  const flip = new Float64Array(k);
-  for (let i = 0; i < U.rows; i++) {
-    for (let j = 0; j < k; j++) {
-      const x = U.data[i * k + j];
-      if (Math.abs(x) > best[j]) {
-        best[j] = Math.abs(x);
-        flip[j] = x < 0 ? -1 : 1;
-      }
-    }
-  }
-  for (let j = 0; j < k; j++) if (flip[j] === 0) flip[j] = 1;
-  for (const M of [U, V]) {
-    for (let i = 0; i < M.rows; i++) for (let j = 0; j < k; j++) M.data[i * k + j] *= flip[j];
-  }
 }

@@ -148,7 +148,7 @@ function updateRow(
   p[r] += s + x * vr;
 }
 
-const NB = 32;
+const NB = 64;
 
 /**
  * Overwrites the `n x nc` row-major `z` with `Q z`, applying the reflectors

@@ -70,5 +70,16 @@ export function buildModule(
       `buildModule: no builder for module type '${description.type}' at '${path || '(root)'}'; known: ${Object.keys(all).join(', ')}. Pass the package's builders.`,
     );
   }
-  return builder(engine, description.config, children);
+  const module = builder(engine, description.config, children);
+  // Composite builders make default children; the described ones (maybe factorized layers) replace them.
+  const defaults = new Map(module.namedChildren());
+  for (const [name, child] of Object.entries(children)) {
+    const current = defaults.get(name);
+    if (current === undefined) throw new Error(`buildModule: '${description.type}' at '${path || '(root)'}' has no child '${name}'`);
+    if (current !== child) {
+      module.replaceModule(name, child);
+      current.dispose();
+    }
+  }
+  return module;
 }

@@ -7,7 +7,7 @@ import { Module } from './module.js';
 export class Sequential extends Module {
   constructor(engine: Engine, layers: readonly Module[] = []) {
     super(engine);
-    layers.forEach((layer, i) => this.registerModule(String(i), layer));
+    for (const [i, layer] of layers.entries()) this.registerModule(String(i), layer);
   }
   get typeName(): string {
     return 'Sequential';

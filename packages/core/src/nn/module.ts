@@ -75,6 +75,19 @@ export abstract class Module {
     this.children.set(name, m);
   }
 
+  /** The module at a dotted path below this one ('' for this one); an error lists the children when absent. */
+  getModule(path: string): Module {
+    let m: Module = this;
+    for (const part of path ? path.split('.') : []) {
+      const next = m.children.get(part);
+      if (!next) {
+        throw new Error(`${this.typeName}: no module '${path}' ('${part}' is not among ${[...m.children.keys()].join(', ') || 'no children'})`);
+      }
+      m = next;
+    }
+    return m;
+  }
+
   namedChildren(): [string, Module][] {
     return [...this.children];
   }

@@ -124,6 +124,26 @@ describe('safetensors', () => {
     );
   });
 
+  it('keeps names that are special in JavaScript objects', () => {
+    const tensors = Object.fromEntries(
+      ['__proto__', 'constructor', 'toString'].map((name, i) => [
+        name,
+        { dtype: 'U8', shape: [1], data: new Uint8Array([i]) } as SafetensorsTensor,
+      ]),
+    );
+    const metadata = Object.fromEntries([
+      ['__proto__', 'p'],
+      ['hasOwnProperty', 'h'],
+    ]);
+    const parsed = parseSafetensors(serializeSafetensors(tensors, metadata));
+    expect([...parsed.tensors.keys()].sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(parsed.tensors.get('__proto__')!.data).toEqual(new Uint8Array([0]));
+    expect(Object.entries(parsed.metadata)).toEqual([
+      ['__proto__', 'p'],
+      ['hasOwnProperty', 'h'],
+    ]);
+  });
+
   it('pads the header to 8 bytes and aligns every tensor to its element size', () => {
     fc.assert(
       fc.property(fc.dictionary(names, tensor, { minKeys: 1, maxKeys: 6 }), (tensors) => {

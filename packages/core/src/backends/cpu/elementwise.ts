@@ -27,6 +27,12 @@ export function erfScalar(x: number): number {
   return ((2 * x) / Math.sqrt(Math.PI)) * Math.exp(-x2) * total;
 }
 
+/** Rounds halves to even, as PyTorch, NumPy and WGSL's round() (Math.round rounds them up). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 const UNARY: Record<UnaryOp, Fn1> = {
   neg: (x) => -x,
   abs: Math.abs,
@@ -41,7 +47,7 @@ const UNARY: Record<UnaryOp, Fn1> = {
   cos: Math.cos,
   floor: Math.floor,
   ceil: Math.ceil,
-  round: Math.round,
+  round: roundHalfEven,
   relu: (x) => (x > 0 ? x : 0),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   tanh: Math.tanh,

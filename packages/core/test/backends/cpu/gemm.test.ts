@@ -118,7 +118,16 @@ describe('gemm', () => {
 
   it('overwrites C when k = 0 and accumulate is false, and leaves it when true', () => {
     const c = new Float32Array([1, 2, 3, 4]);
-    const args = { transA: false, transB: false, m: 2, n: 2, k: 0, a: new Float32Array(0), aOffset: 0, lda: 0 };
+    const args = {
+      transA: false,
+      transB: false,
+      m: 2,
+      n: 2,
+      k: 0,
+      a: new Float32Array(0),
+      aOffset: 0,
+      lda: 0,
+    };
     const rest = { b: new Float32Array(0), bOffset: 0, ldb: 2, c, cOffset: 0, ldc: 2 };
     gemm({ ...args, ...rest, accumulate: true });
     expect([...c]).toEqual([1, 2, 3, 4]);
@@ -132,7 +141,23 @@ describe('gemm', () => {
     const b = new Float64Array(s * s).fill(1);
     b[0] = Number.POSITIVE_INFINITY;
     const c = new Float64Array(s * s);
-    gemm({ transA: false, transB: false, m: s, n: s, k: s, a, aOffset: 0, lda: s, b, bOffset: 0, ldb: s, c, cOffset: 0, ldc: s, accumulate: false });
+    gemm({
+      transA: false,
+      transB: false,
+      m: s,
+      n: s,
+      k: s,
+      a,
+      aOffset: 0,
+      lda: s,
+      b,
+      bOffset: 0,
+      ldb: s,
+      c,
+      cOffset: 0,
+      ldc: s,
+      accumulate: false,
+    });
     expect(c[0]).toBeNaN(); // 0 * Infinity
     expect(c[s]).toBe(Number.POSITIVE_INFINITY);
     expect(c[1]).toBe(s - 1);

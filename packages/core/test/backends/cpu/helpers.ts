@@ -23,7 +23,12 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * |got - want| <= tol * scale elementwise, where scale is the given magnitude (for sums,
  * the sum of absolute terms) or 1. Reports the first offending index.
  */
-export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, scale?: ArrayLike<number>): void {
+export function expectClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: number,
+  scale?: ArrayLike<number>,
+): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < got.length; i++) {
     const bound = tol * Math.max(1, scale ? scale[i] : 1);

@@ -17,7 +17,11 @@ export interface Conv2dParams {
 }
 
 /** [N, O, Ho, Wo] for x [N, C, H, W] and w [O, C / groups, Kh, Kw]. */
-export function conv2dOutputShape(xShape: Shape4, wShape: Shape4, p: Conv2dParams): [number, number, number, number] {
+export function conv2dOutputShape(
+  xShape: Shape4,
+  wShape: Shape4,
+  p: Conv2dParams,
+): [number, number, number, number] {
   const win = window2d(1, xShape[2], xShape[3], { kernel: [wShape[2], wShape[3]], ...p });
   return [xShape[0], wShape[0], win.outH, win.outW];
 }
@@ -99,7 +103,23 @@ export function conv2dBackwardFilter(
       const d = outputRows(plan, u, g, dy);
       const b = patches(plan, u, x, g);
       const cols = u.nb * u.rows * plan.win.outW;
-      mm(false, true, og, ckk, cols, d.data, d.offset, d.ld, b.data, b.offset, b.ld, dw, g * og * ckk, ckk, !first);
+      mm(
+        false,
+        true,
+        og,
+        ckk,
+        cols,
+        d.data,
+        d.offset,
+        d.ld,
+        b.data,
+        b.offset,
+        b.ld,
+        dw,
+        g * og * ckk,
+        ckk,
+        !first,
+      );
       first = false;
     }
   }
@@ -149,15 +169,22 @@ function planConv(xShape: Shape4, wShape: Shape4, p: Conv2dParams): ConvPlan {
   const win = window2d(cg, h, w, { kernel: [kh, kw], ...p });
   const ckk = cg * kh * kw;
   const spatial = win.outH * win.outW;
-  const pointwise = kh === 1 && kw === 1 && win.strideH === 1 && win.strideW === 1 && win.outH === h && win.outW === w;
+  const pointwise =
+    kh === 1 && kw === 1 && win.strideH === 1 && win.strideW === 1 && win.outH === h && win.outW === w;
   const units: Unit[] = [];
   if (pointwise || spatial >= MIN_COLUMNS) {
-    const rows = pointwise ? win.outH : Math.max(1, Math.min(win.outH, Math.floor(COL_BUDGET / (ckk * win.outW))));
+    const rows = pointwise
+      ? win.outH
+      : Math.max(1, Math.min(win.outH, Math.floor(COL_BUDGET / (ckk * win.outW))));
     for (let i = 0; i < n; i++) {
-      for (let oh0 = 0; oh0 < win.outH; oh0 += rows) units.push({ n0: i, nb: 1, oh0, rows: Math.min(rows, win.outH - oh0) });
+      for (let oh0 = 0; oh0 < win.outH; oh0 += rows)
+        units.push({ n0: i, nb: 1, oh0, rows: Math.min(rows, win.outH - oh0) });
     }
   } else {
-    const per = Math.max(1, Math.min(Math.ceil(MIN_COLUMNS / spatial), Math.floor(COL_BUDGET / (ckk * spatial))));
+    const per = Math.max(
+      1,
+      Math.min(Math.ceil(MIN_COLUMNS / spatial), Math.floor(COL_BUDGET / (ckk * spatial))),
+    );
     for (let i = 0; i < n; i += per) units.push({ n0: i, nb: Math.min(per, n - i), oh0: 0, rows: win.outH });
   }
   return { win, o, groups, cg, og: o / groups, ckk, spatial, imageSize: c * h * w, pointwise, units };
@@ -171,7 +198,8 @@ interface MatrixRef {
 
 /** The patch matrix (ckk x unit columns) of group g: the image itself when pointwise, else im2col into scratch. */
 function patches(plan: ConvPlan, u: Unit, x: FloatArray, g: number): MatrixRef {
-  if (plan.pointwise) return { data: x, offset: u.n0 * plan.imageSize + g * plan.cg * plan.spatial, ld: plan.spatial };
+  if (plan.pointwise)
+    return { data: x, offset: u.n0 * plan.imageSize + g * plan.cg * plan.spatial, ld: plan.spatial };
   const cols = u.nb * u.rows * plan.win.outW;
   const col = scratch(x, 'col', plan.ckk * cols);
   im2col(colArgs(plan, u, g, x, col));
@@ -180,9 +208,10 @@ function patches(plan: ConvPlan, u: Unit, x: FloatArray, g: number): MatrixRef {
 
 /** A band of output rows is the same window with the top padding moved down by oh0 strides. */
 function colArgs(plan: ConvPlan, u: Unit, g: number, x: FloatArray, col: FloatArray): ColArgs {
-  const win = u.oh0 === 0 && u.rows === plan.win.outH
-    ? plan.win
-    : { ...plan.win, padTop: plan.win.padTop - u.oh0 * plan.win.strideH, outH: u.rows };
+  const win =
+    u.oh0 === 0 && u.rows === plan.win.outH
+      ? plan.win
+      : { ...plan.win, padTop: plan.win.padTop - u.oh0 * plan.win.strideH, outH: u.rows };
   const cols = u.nb * u.rows * plan.win.outW;
   const xOffset = u.n0 * plan.imageSize + g * plan.cg * plan.win.height * plan.win.width;
   return { win, x, xOffset, xImageStride: plan.imageSize, images: u.nb, col, colOffset: 0, ldCol: cols };
@@ -191,7 +220,8 @@ function colArgs(plan: ConvPlan, u: Unit, g: number, x: FloatArray, col: FloatAr
 /** Group g's rows of dy for the unit as an og x columns matrix (gathered into scratch when the unit spans images). */
 function outputRows(plan: ConvPlan, u: Unit, g: number, dy: FloatArray): MatrixRef {
   const { o, og, spatial } = plan;
-  if (u.nb === 1) return { data: dy, offset: (u.n0 * o + g * og) * spatial + u.oh0 * plan.win.outW, ld: spatial };
+  if (u.nb === 1)
+    return { data: dy, offset: (u.n0 * o + g * og) * spatial + u.oh0 * plan.win.outW, ld: spatial };
   const cols = u.nb * spatial;
   const tmp = scratch(dy, 'rows', og * cols);
   for (let b = 0; b < u.nb; b++) {

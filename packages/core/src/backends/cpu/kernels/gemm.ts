@@ -201,6 +201,7 @@ function macroKernel(
 }
 
 /** T = A-panel . B-panel over kc, with the 4 x 4 sums held in locals. */
+// biome-ignore format: the statements are laid out as the 4 x 4 tile
 function microKernel(kc: number, a: Float64Array, ai: number, b: Float64Array, bi: number, t: Float64Array): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;

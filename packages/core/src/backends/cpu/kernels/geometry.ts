@@ -12,7 +12,14 @@ export function padding4(p: Padding2d): [number, number, number, number] {
 }
 
 /** Output length of a sliding window, PyTorch's floor formula. */
-export function windowCount(size: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
+export function windowCount(
+  size: number,
+  kernel: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+  dilation: number,
+): number {
   return Math.floor((size + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 

@@ -26,20 +26,28 @@ export interface ColArgs {
 
 /** col = the patches of x (zeros where a window reads padding). */
 export function im2col(args: ColArgs): void {
-  forEachRowSpan(args, (x, src, col, dst, lo, hi, sw, outW) => {
-    col.fill(0, dst, dst + lo);
-    if (sw === 1) for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow];
-    else for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
-    col.fill(0, dst + hi, dst + outW);
-  }, (col, dst, outW) => col.fill(0, dst, dst + outW));
+  forEachRowSpan(
+    args,
+    (x, src, col, dst, lo, hi, sw, outW) => {
+      col.fill(0, dst, dst + lo);
+      if (sw === 1) for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow];
+      else for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
+      col.fill(0, dst + hi, dst + outW);
+    },
+    (col, dst, outW) => col.fill(0, dst, dst + outW),
+  );
 }
 
 /** x += the adjoint of im2col applied to col (each patch entry added back where it was read). */
 export function col2im(args: ColArgs): void {
-  forEachRowSpan(args, (x, src, col, dst, lo, hi, sw) => {
-    if (sw === 1) for (let ow = lo; ow < hi; ow++) x[src + ow] += col[dst + ow];
-    else for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += col[dst + ow];
-  }, () => {});
+  forEachRowSpan(
+    args,
+    (x, src, col, dst, lo, hi, sw) => {
+      if (sw === 1) for (let ow = lo; ow < hi; ow++) x[src + ow] += col[dst + ow];
+      else for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += col[dst + ow];
+    },
+    () => {},
+  );
 }
 
 /**
@@ -49,7 +57,16 @@ export function col2im(args: ColArgs): void {
  */
 function forEachRowSpan(
   { win, x, xOffset, xImageStride, images, col, colOffset, ldCol }: ColArgs,
-  inside: (x: FloatArray, src: number, col: FloatArray, dst: number, lo: number, hi: number, sw: number, outW: number) => void,
+  inside: (
+    x: FloatArray,
+    src: number,
+    col: FloatArray,
+    dst: number,
+    lo: number,
+    hi: number,
+    sw: number,
+    outW: number,
+  ) => void,
   outside: (col: FloatArray, dst: number, outW: number) => void,
 ): void {
   const { channels, height: H, width: W, kernelH, kernelW, strideH: sh, strideW: sw, padTop, padLeft } = win;

@@ -51,7 +51,7 @@ export function maxPool2dForward(x: FloatArray, xShape: Shape4, p: Pool2dParams)
           for (let j = jLo; j < jHi; j++) {
             const at = row + w0 + j * win.dilationW;
             const v = x[base + at];
-            if (v > best || v !== v || arg < 0) {
+            if (v > best || Number.isNaN(v) || arg < 0) {
               best = v;
               arg = at;
             }
@@ -124,7 +124,11 @@ export function avgPool2dBackward(dy: FloatArray, xShape: Shape4, p: AvgPool2dPa
 }
 
 /** PyTorch's adaptive windows: output i covers [floor(i * H / out), ceil((i + 1) * H / out)). */
-export function adaptiveAvgPool2dForward(x: FloatArray, xShape: Shape4, outSize: readonly [number, number]): FloatArray {
+export function adaptiveAvgPool2dForward(
+  x: FloatArray,
+  xShape: Shape4,
+  outSize: readonly [number, number],
+): FloatArray {
   const [, , H, W] = xShape;
   const [outH, outW] = outSize;
   const planes = xShape[0] * xShape[1];
@@ -145,7 +149,11 @@ export function adaptiveAvgPool2dForward(x: FloatArray, xShape: Shape4, outSize:
   return y;
 }
 
-export function adaptiveAvgPool2dBackward(dy: FloatArray, xShape: Shape4, outSize: readonly [number, number]): FloatArray {
+export function adaptiveAvgPool2dBackward(
+  dy: FloatArray,
+  xShape: Shape4,
+  outSize: readonly [number, number],
+): FloatArray {
   const [, , H, W] = xShape;
   const [outH, outW] = outSize;
   const planes = xShape[0] * xShape[1];
@@ -166,7 +174,11 @@ export function adaptiveAvgPool2dBackward(dy: FloatArray, xShape: Shape4, outSiz
 }
 
 /** Adaptive max pooling; argmax as in maxPool2dForward, so maxPool2dBackward is its backward. */
-export function adaptiveMaxPool2dForward(x: FloatArray, xShape: Shape4, outSize: readonly [number, number]): MaxPoolResult {
+export function adaptiveMaxPool2dForward(
+  x: FloatArray,
+  xShape: Shape4,
+  outSize: readonly [number, number],
+): MaxPoolResult {
   const [, , H, W] = xShape;
   const [outH, outW] = outSize;
   const planes = xShape[0] * xShape[1];
@@ -184,7 +196,7 @@ export function adaptiveMaxPool2dForward(x: FloatArray, xShape: Shape4, outSize:
         for (let ih = hs; ih < he; ih++) {
           for (let iw = ws; iw < we; iw++) {
             const v = x[base + ih * W + iw];
-            if (v > best || v !== v || arg < 0) {
+            if (v > best || Number.isNaN(v) || arg < 0) {
               best = v;
               arg = ih * W + iw;
             }
@@ -209,7 +221,8 @@ function taps(start: number, dilation: number, kernel: number, size: number): [n
 
 function avgWindow(xShape: Shape4, p: AvgPool2dParams): Window2d {
   const win = window2d(1, xShape[2], xShape[3], p);
-  if (win.dilationH !== 1 || win.dilationW !== 1) throw new RangeError('avgPool2d: dilation is not supported');
+  if (win.dilationH !== 1 || win.dilationW !== 1)
+    throw new RangeError('avgPool2d: dilation is not supported');
   return win;
 }
 
@@ -218,7 +231,14 @@ function avgWindow(xShape: Shape4, p: AvgPool2dParams): Window2d {
  * divisor's factor for that axis: the window length (the floor output formula keeps
  * every window inside the padded input) or only its in-image part.
  */
-function avgSpan(i: number, stride: number, pad: number, kernel: number, size: number, countPad: boolean): [number, number, number] {
+function avgSpan(
+  i: number,
+  stride: number,
+  pad: number,
+  kernel: number,
+  size: number,
+  countPad: boolean,
+): [number, number, number] {
   const start = i * stride - pad;
   const s = Math.max(0, start);
   const e = Math.min(size, start + kernel);
