@@ -59,6 +59,7 @@ export function train(engine: Engine, model: LeNet5, trainSet: FashionMnist, tes
     accuracy = evaluate(engine, model, testSet);
     o.onEpoch?.(epoch + 1, lossSum / step, accuracy);
   }
+  opt.zeroGrad();
   opt.dispose();
   return accuracy;
 }

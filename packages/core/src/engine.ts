@@ -1,5 +1,5 @@
 import { runBackward } from './autodiff/backward.js';
-import { type GradFn, GradNode, type SavedTensors, topologicalNodes } from './autodiff/node.js';
+import { type GradFn, GradNode, type SavedTensors } from './autodiff/node.js';
 import type { Backend } from './backend.js';
 import { CpuBackend } from './backends/cpu/cpu-backend.js';
 import { SeededRandom } from './data/prng.js';
@@ -32,7 +32,6 @@ export interface SaveSpec {
 
 interface Scope {
   tensors: Set<Tensor>;
-  nodes: GradNode[];
 }
 
 /** Anything `tidy` may return: tensors anywhere inside arrays and plain objects survive the scope. */
@@ -90,7 +89,7 @@ export class Engine {
    * disposed tensors could use is released too.
    */
   tidy<T extends TensorContainer>(fn: () => T): T {
-    this.scopes.push({ tensors: new Set(), nodes: [] });
+    this.scopes.push({ tensors: new Set() });
     let result: T;
     try {
       result = fn();
@@ -117,15 +116,6 @@ export class Engine {
     for (const t of scope.tensors) {
       if (survivors.has(t)) parent?.tensors.add(t);
       else t.dispose();
-    }
-    if (scope.nodes.length === 0) return;
-    // Graph history survives only where a surviving (returned or kept) tensor can reach it.
-    const roots = [...survivors];
-    for (const node of scope.nodes) for (const out of node.outputs) if (out.kept) roots.push(out);
-    const reachable = new Set(topologicalNodes(roots));
-    for (const node of scope.nodes) {
-      if (reachable.has(node)) parent?.nodes.push(node);
-      else node.release();
     }
   }
 
@@ -214,7 +204,6 @@ export class Engine {
       saved,
     );
     for (const out of outputs) out.node = node;
-    this.scopes[this.scopes.length - 1]?.nodes.push(node);
   }
 
   /** A reference to the same data owned by autodiff, outside every scope. */

@@ -12,6 +12,7 @@ export type { DataArray, DType, FloatArray } from './dtype.js';
 export { createEngine, Engine, type EngineMemory, type EngineOptions, type SaveSpec, type TensorContainer } from './engine.js';
 export * from './io/safetensors.js';
 export * from './kernels.js';
+export * as linalg from './linalg/index.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';

@@ -71,7 +71,7 @@ export interface KernelAttrs {
   unary: { op: UnaryOp };
   /** a, b -> broadcast(a, b); comparisons give 0/1 in the promoted dtype */
   binary: { op: BinaryOp };
-  /** cond, a, b -> broadcast of the three; picks a where cond != 0 */
+  /** cond, a, b -> broadcast of the three in the promoted dtype of a and b; picks a where cond != 0 */
   where: Record<string, never>;
   /** x -> x reduced over `axes` (sorted), keepDims false */
   reduce: { op: ReduceOp; axes: number[] };

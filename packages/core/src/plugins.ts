@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js';
+import type { DecompositionPlugin } from './decomposition/plugin.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -20,7 +21,6 @@ export interface BackendPlugin extends PluginBase<'backend'> {
   create(): Backend | Promise<Backend>;
 }
 
-export interface DecompositionPluginBase extends PluginBase<'decomposition'> {}
 export interface NormPluginBase extends PluginBase<'norm'> {}
 export interface RankSelectorPluginBase extends PluginBase<'rank'> {}
 export interface TrainerPluginBase extends PluginBase<'trainer'> {}
@@ -28,7 +28,7 @@ export interface TrainerPluginBase extends PluginBase<'trainer'> {}
 /** Kind -> plugin interface. Packages may extend an entry's interface by declaration merging. */
 export interface PluginKinds {
   backend: BackendPlugin;
-  decomposition: DecompositionPluginBase;
+  decomposition: DecompositionPlugin;
   norm: NormPluginBase;
   rank: RankSelectorPluginBase;
   trainer: TrainerPluginBase;

@@ -6,7 +6,7 @@ import * as elementwise from './ops/elementwise.js';
 import * as linear from './ops/linear.js';
 import * as reduce from './ops/reduce.js';
 import * as shapeOps from './ops/shape.js';
-import { formatShape, type Shape, sizeOf } from './shape.js';
+import { formatShape, type Shape, shapesEqual, sizeOf } from './shape.js';
 
 let nextTensorId = 0;
 
@@ -86,6 +86,7 @@ export class Tensor implements TensorInfo {
     this.disposedFlag = true;
     this.engine.onDispose(this);
     this.engine.backend.decRef(this.dataIdValue);
+    this.node?.outputDisposed();
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
@@ -124,7 +125,7 @@ export class Tensor implements TensorInfo {
    * left untouched (its data is shared).
    */
   assign(value: Tensor): this {
-    if (value.dtype !== this.dtype || value.shape.length !== this.shape.length || value.size !== this.size) {
+    if (value.dtype !== this.dtype || !shapesEqual(value.shape, this.shape)) {
       throw new RangeError(
         `assign: expected ${this.dtype} ${formatShape(this.shape)}, got ${value.dtype} ${formatShape(value.shape)}`,
       );

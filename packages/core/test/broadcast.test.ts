@@ -111,7 +111,9 @@ describe('broadcasting binary ops', () => {
   it('rejects shapes that do not broadcast, naming both shapes and the axis', () => {
     const a = engine.zeros([2, 3]);
     const b = engine.zeros([4, 3]);
-    expect(() => add(a, b)).toThrow('add: shapes [2, 3] and [4, 3] cannot be broadcast together (axis -2: 2 vs 4)');
+    expect(() => add(a, b)).toThrow(
+      'add: shapes [2, 3] and [4, 3] cannot be broadcast together (axis -2: 2 vs 4)',
+    );
     expect(() => where(engine.zeros([3]), a, engine.zeros([2]))).toThrow(/where: shapes/);
     expect(() => broadcastTo(a, [3])).toThrow('broadcastTo: cannot broadcast [2, 3] to [3]');
     expect(() => broadcastTo(a, [2, 2, 4])).toThrow(/cannot broadcast \[2, 3\] to \[2, 2, 4\]/);
@@ -134,7 +136,7 @@ describe('dtype promotion', () => {
     expect(less(i, i).dtype).toBe('int32');
   });
 
-  it('numbers become scalars of the tensor operand\'s dtype, on either side', () => {
+  it("numbers become scalars of the tensor operand's dtype, on either side", () => {
     const d = engine.tensor(new Float64Array([1, 2]));
     expect(add(d, 0.1).dtype).toBe('float64');
     expect(Array.from(sub(1, d).dataSync())).toEqual([0, -1]);
@@ -152,12 +154,25 @@ describe('where and broadcastTo', () => {
         engine.tidy(() => {
           const y = where(f64(engine, dc, sc), f64(engine, da, sa), f64(engine, db, sb));
           const out = ref.broadcastShape(ref.broadcastShape(sc, sa), sb);
-          const want = [...ref.indices(out)].map((idx) => (ref.at(dc, sc, idx) !== 0 ? ref.at(da, sa, idx) : ref.at(db, sb, idx)));
+          const want = [...ref.indices(out)].map((idx) =>
+            ref.at(dc, sc, idx) !== 0 ? ref.at(da, sa, idx) : ref.at(db, sb, idx),
+          );
           expectShape(y, out);
           expectAllClose(y.dataSync(), want, { rtol: 0, atol: 0 });
         }),
       ),
       RUNS,
+    );
+  });
+
+  it('where gives the promoted dtype of its branches (no truncation of a float branch)', () => {
+    const c = engine.tensor([1, 0]);
+    const y = where(c, engine.tensor(new Int32Array([1, 2])), engine.tensor([0.5, 0.25]));
+    expect(y.dtype).toBe('float32');
+    expect(Array.from(y.dataSync())).toEqual([1, 0.25]);
+    expect(where(c, engine.tensor([1, 2]), engine.tensor(new Float64Array([3, 4]))).dtype).toBe('float64');
+    expect(where(c, engine.tensor(new Int32Array([1, 2])), engine.tensor(new Int32Array([3, 4]))).dtype).toBe(
+      'int32',
     );
   });
 
@@ -171,7 +186,9 @@ describe('where and broadcastTo', () => {
   it('broadcastTo materialises NumPy broadcasting exactly', () => {
     fc.assert(
       fc.property(
-        arbBroadcastPair({ maxRank: 4, maxDim: 3 }).chain(([s]) => fc.tuple(fc.constant(s), arbTensorData(s))),
+        arbBroadcastPair({ maxRank: 4, maxDim: 3 }).chain(([s]) =>
+          fc.tuple(fc.constant(s), arbTensorData(s)),
+        ),
         fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
         ([s, d], extra) =>
           engine.tidy(() => {

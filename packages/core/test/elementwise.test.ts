@@ -62,7 +62,9 @@ const UNARY: [string, Unary, (x: number) => number, number, number][] = [
 ];
 
 const arbInput = (lo: number, hi: number) =>
-  arbShape({ maxRank: 3, maxDim: 4 }).chain((s) => fc.tuple(fc.constant(s), arbTensorData(s, { min: lo, max: hi })));
+  arbShape({ maxRank: 3, maxDim: 4 }).chain((s) =>
+    fc.tuple(fc.constant(s), arbTensorData(s, { min: lo, max: hi })),
+  );
 
 describe('unary ops', () => {
   for (const [name, op, f, lo, hi] of UNARY) {
@@ -102,7 +104,10 @@ describe('unary ops', () => {
     const x = f64(engine, [0, 0.1, 0.5, 1, 2, 3, -0.3, 7, -7], [9]);
     expectAllClose(
       values(erf(x)),
-      [0, 0.1124629160182849, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, 0.9999779095030014, -0.3286267594591274, 1, -1],
+      [
+        0, 0.1124629160182849, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, 0.9999779095030014,
+        -0.3286267594591274, 1, -1,
+      ],
       { rtol: 1e-15, atol: 1e-16 },
     );
   });
@@ -131,11 +136,19 @@ describe('unary ops', () => {
 describe('clamp and cast', () => {
   it('clamp limits values to [low, high] exactly', () => {
     fc.assert(
-      fc.property(arbInput(-3, 3), fc.double({ min: -2, max: 0, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), ([s, d], lo, hi) =>
-        engine.tidy(() => {
-          const y = clamp(f64(engine, d, s), lo, hi);
-          expectAllClose(y.dataSync(), Array.from(d, (v) => Math.min(Math.max(v, lo), hi)), { rtol: 0, atol: 0 });
-        }),
+      fc.property(
+        arbInput(-3, 3),
+        fc.double({ min: -2, max: 0, noNaN: true }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        ([s, d], lo, hi) =>
+          engine.tidy(() => {
+            const y = clamp(f64(engine, d, s), lo, hi);
+            expectAllClose(
+              y.dataSync(),
+              Array.from(d, (v) => Math.min(Math.max(v, lo), hi)),
+              { rtol: 0, atol: 0 },
+            );
+          }),
       ),
       RUNS,
     );

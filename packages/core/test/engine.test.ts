@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
-import { add, createEngine, exp, matmul, mul, sum, type BackendPlugin, type KernelName } from '../src/index.js';
+import {
+  add,
+  type BackendPlugin,
+  createEngine,
+  exp,
+  type KernelName,
+  matmul,
+  mul,
+  sum,
+} from '../src/index.js';
 import { f64, newEngine, values } from './util.js';
 
 describe('plugin registry', () => {
@@ -18,27 +27,29 @@ describe('plugin registry', () => {
 
   it('names the registered plugins of that kind when a name is unknown', () => {
     const engine = newEngine();
-    engine.use({ kind: 'decomposition', name: 'svd' }).use({ kind: 'decomposition', name: 'tucker' });
-    expect(() => engine.plugins.get('decomposition', 'cp')).toThrow(
-      "No decomposition plugin named 'cp' is registered; registered: svd, tucker",
+    engine.use({ kind: 'rank', name: 'energy' }).use({ kind: 'rank', name: 'vbmf' });
+    expect(() => engine.plugins.get('rank', 'fixed')).toThrow(
+      "No rank plugin named 'fixed' is registered; registered: energy, vbmf",
     );
-    expect(() => engine.plugins.get('rank', 'energy')).toThrow(/none is registered/);
+    expect(() => engine.plugins.get('decomposition', 'cp')).toThrow(/none is registered/);
   });
 
   it('rejects a duplicate name of the same kind, listing what is registered, but allows it for another kind', () => {
     const engine = newEngine();
-    engine.use({ kind: 'decomposition', name: 'svd' });
-    expect(() => engine.use({ kind: 'decomposition', name: 'svd' })).toThrow(
-      "a decomposition plugin named 'svd' is already registered (registered decomposition plugins: svd)",
+    engine.use({ kind: 'rank', name: 'energy' });
+    expect(() => engine.use({ kind: 'rank', name: 'energy' })).toThrow(
+      "a rank plugin named 'energy' is already registered (registered rank plugins: energy)",
     );
-    expect(() => engine.use({ kind: 'norm', name: 'svd' })).not.toThrow();
+    expect(() => engine.use({ kind: 'norm', name: 'energy' })).not.toThrow();
   });
 
   it('rejects unknown kinds (listing the known ones), empty names and non-objects', () => {
     const engine = newEngine();
     // biome-ignore lint/suspicious/noExplicitAny: deliberately malformed plugins
     const use = (p: any) => () => engine.use(p);
-    expect(use({ kind: 'optimizer', name: 'sgd' })).toThrow(/unknown kind 'optimizer'; known kinds: backend, decomposition, norm, rank, trainer/);
+    expect(use({ kind: 'optimizer', name: 'sgd' })).toThrow(
+      /unknown kind 'optimizer'; known kinds: backend, decomposition, norm, rank, trainer/,
+    );
     expect(use({ kind: 'norm', name: '' })).toThrow(/non-empty string name/);
     expect(use(null)).toThrow(/expected a plugin object, got null/);
   });
@@ -53,7 +64,9 @@ describe('plugin registry', () => {
     const before = engine.backend;
     await engine.setBackend('cpu2');
     expect(engine.backend).not.toBe(before);
-    await expect(engine.setBackend('webgpu')).rejects.toThrow("No backend plugin named 'webgpu' is registered; registered: cpu2");
+    await expect(engine.setBackend('webgpu')).rejects.toThrow(
+      "No backend plugin named 'webgpu' is registered; registered: cpu2",
+    );
   });
 });
 
@@ -78,7 +91,9 @@ describe('kernels and backends', () => {
     const engine = createEngine({ backend: partial });
     const a = engine.ones([2, 2]);
     expect(values(exp(a))).toEqual([Math.E, Math.E, Math.E, Math.E].map(Math.fround));
-    expect(() => matmul(a, a)).toThrow("The 'partial' backend has no kernel 'matmul' (it implements: unary, binary)");
+    expect(() => matmul(a, a)).toThrow(
+      "The 'partial' backend has no kernel 'matmul' (it implements: unary, binary)",
+    );
   });
 
   it('refuses tensors of another engine', () => {
@@ -91,8 +106,12 @@ describe('kernels and backends', () => {
 
   it('refuses dtypes the backend does not store', () => {
     const cpu = new CpuBackend();
-    const engine = createEngine({ backend: Object.assign(Object.create(cpu), { dtypes: ['float32', 'int32'] }) });
-    expect(() => engine.zeros([2], 'float64')).toThrow("The 'cpu' backend does not store float64 (it has float32, int32)");
+    const engine = createEngine({
+      backend: Object.assign(Object.create(cpu), { dtypes: ['float32', 'int32'] }),
+    });
+    expect(() => engine.zeros([2], 'float64')).toThrow(
+      "The 'cpu' backend does not store float64 (it has float32, int32)",
+    );
   });
 });
 
@@ -132,14 +151,24 @@ describe('creation and reading', () => {
     expect(values(createEngine({ seed: 4 }).randn([20]))).toEqual(n1);
   });
 
-  it('reads values with data, dataSync, item, itemSync and toArray; copies are the caller\'s', async () => {
+  it("reads values with data, dataSync, item, itemSync and toArray; copies are the caller's", async () => {
     const engine = newEngine();
-    const a = engine.tensor([[1, 2], [3, 4]], undefined, 'float64');
+    const a = engine.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      undefined,
+      'float64',
+    );
     const copy = a.dataSync();
     copy[0] = 100;
     expect(values(a)).toEqual([1, 2, 3, 4]);
     expect(Array.from(await a.data())).toEqual([1, 2, 3, 4]);
-    expect(await a.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(await a.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(await engine.scalar(2.5, 'float64').toArray()).toBe(2.5);
     expect(await engine.scalar(2.5).item()).toBe(2.5);
     expect(engine.ones([1, 1]).itemSync()).toBe(1);
@@ -162,18 +191,46 @@ describe('memory', () => {
     const engine = newEngine();
     const m0 = engine.memory();
     const a = engine.zeros([2, 3], 'float64');
-    expect(engine.memory()).toEqual({ tensors: m0.tensors + 1, buffers: m0.buffers + 1, bytes: m0.bytes + 48 });
+    expect(engine.memory()).toEqual({
+      tensors: m0.tensors + 1,
+      buffers: m0.buffers + 1,
+      bytes: m0.bytes + 48,
+    });
     const v = a.reshape([3, 2]);
-    expect(engine.memory()).toEqual({ tensors: m0.tensors + 2, buffers: m0.buffers + 1, bytes: m0.bytes + 48 });
+    expect(engine.memory()).toEqual({
+      tensors: m0.tensors + 2,
+      buffers: m0.buffers + 1,
+      bytes: m0.bytes + 48,
+    });
     const b = engine.ones([4], 'int32');
     expect(engine.memory().bytes).toBe(m0.bytes + 64);
     a.dispose();
-    expect(engine.memory()).toEqual({ tensors: m0.tensors + 2, buffers: m0.buffers + 2, bytes: m0.bytes + 64 });
+    expect(engine.memory()).toEqual({
+      tensors: m0.tensors + 2,
+      buffers: m0.buffers + 2,
+      bytes: m0.bytes + 64,
+    });
     expect(values(v)).toEqual([0, 0, 0, 0, 0, 0]);
     v.dispose();
     v.dispose();
     b.dispose();
     expect(engine.memory()).toEqual(m0);
+  });
+
+  it("assign swaps contents only for the same dtype and shape, sharing the value's data", () => {
+    const engine = newEngine();
+    const m0 = engine.memory();
+    const p = engine.zeros([2, 3]);
+    const v = engine.ones([2, 3]);
+    p.assign(v);
+    expect(values(p)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(engine.memory().buffers).toBe(m0.buffers + 1);
+    expect(() => p.assign(engine.ones([3, 2]))).toThrow(
+      'assign: expected float32 [2, 3], got float32 [3, 2]',
+    );
+    expect(() => p.assign(engine.ones([2, 3], 'float64'))).toThrow(
+      'assign: expected float32 [2, 3], got float64 [2, 3]',
+    );
   });
 
   it('errors clearly on a disposed tensor, in reads and in ops', async () => {
@@ -243,6 +300,35 @@ describe('memory', () => {
 });
 
 describe('autodiff', () => {
+  it('frees a recorded graph outside tidy once its outputs are disposed, without a backward pass', () => {
+    const engine = newEngine();
+    const x = engine.randn([3, 3]).requireGrad();
+    const before = engine.memory();
+    const h = exp(x);
+    const y = matmul(h, x);
+    h.dispose(); // y's node still needs h's node: nothing may be freed yet
+    expect(engine.memory().tensors).toBeGreaterThan(before.tensors + 1);
+    y.dispose();
+    expect(engine.memory()).toEqual(before);
+  });
+
+  it('keeps the graph while a consumer is alive and frees it after backward', () => {
+    const engine = newEngine();
+    const x = engine.randn([4]).requireGrad();
+    const before = engine.memory();
+    const h = exp(x);
+    const m = mul(h, h);
+    const y = sum(m);
+    h.dispose();
+    m.dispose();
+    y.backward();
+    y.dispose();
+    expect(engine.memory().tensors).toBe(before.tensors + 1); // x.grad
+    x.grad!.dispose();
+    x.grad = null;
+    expect(engine.memory()).toEqual(before);
+  });
+
   it('records nothing under noGrad, and restores recording after a throw', () => {
     const engine = newEngine();
     const x = f64(engine, [1, 2], [2]).requireGrad();
@@ -266,15 +352,21 @@ describe('autodiff', () => {
     const engine = newEngine();
     const x = f64(engine, [1, 2, 3], [3]).requireGrad();
     const y = mul(x, x);
-    expect(() => y.backward()).toThrow(/a gradient can be implied only for a scalar; tensor #\d+ has shape \[3\]/);
-    expect(() => y.backward(engine.ones([2], 'float64'))).toThrow('backward: gradient shape [2] does not match [3]');
+    expect(() => y.backward()).toThrow(
+      /a gradient can be implied only for a scalar; tensor #\d+ has shape \[3\]/,
+    );
+    expect(() => y.backward(engine.ones([2], 'float64'))).toThrow(
+      'backward: gradient shape [2] does not match [3]',
+    );
     y.backward(f64(engine, [1, 10, 100], [3]));
     expect(values(x.grad!)).toEqual([2, 40, 600]);
   });
 
   it('refuses int32 leaves and leaves non-float outputs without gradients', () => {
     const engine = newEngine();
-    expect(() => engine.ones([2], 'int32').requireGrad()).toThrow(/int32 tensor #\d+ cannot require gradients/);
+    expect(() => engine.ones([2], 'int32').requireGrad()).toThrow(
+      /int32 tensor #\d+ cannot require gradients/,
+    );
     const x = f64(engine, [3, 1, 2], [3]).requireGrad();
     expect(x.argmax().requiresGrad).toBe(false);
   });
@@ -287,7 +379,9 @@ describe('autodiff', () => {
     expect(values(x.grad!)).toEqual([2, 4]);
     loss.backward();
     expect(values(x.grad!)).toEqual([4, 8]);
-    expect(() => loss.backward()).toThrow(/the graph through '\w+' was already released .* retainGraph: true/);
+    expect(() => loss.backward()).toThrow(
+      /the graph through '\w+' was already released .* retainGraph: true/,
+    );
   });
 
   it('accumulates through shared subexpressions and reused inputs', () => {
@@ -346,6 +440,27 @@ describe('autodiff', () => {
     const [a, b] = engine.gradients(sum(mul(x, x)), [x, x]);
     expect(values(a)).toEqual([2, 4]);
     expect(values(b)).toEqual([2, 4]);
+  });
+
+  it('a gradient has the dtype of its tensor even through mixed-dtype ops (so float32 parameters can be updated)', () => {
+    const engine = newEngine();
+    const w = engine
+      .tensor([
+        [1, 2],
+        [3, 4],
+      ])
+      .requireGrad();
+    const x = engine.tensor(new Float64Array([1, -1, 0.5, 2]), [2, 2]);
+    const loss = sum(mul(matmul(x, w), f64(engine, [1, 2], [2])));
+    expect(loss.dtype).toBe('float64');
+    loss.backward();
+    expect(w.grad!.dtype).toBe('float32');
+    expect(values(w.grad!)).toEqual([1.5, 3, 1, 2]);
+    const [g] = engine.gradients(sum(mul(w, f64(engine, [2], [1]))), [w]);
+    expect(g.dtype).toBe('float32');
+    const y = mul(w, 1);
+    const [g2] = engine.gradients(y, [w], { grad: f64(engine, [1, 1, 1, 1], [2, 2]) });
+    expect(g2.dtype).toBe('float32');
   });
 
   it('detach cuts the graph; requireGrad(false) stops tracking', () => {

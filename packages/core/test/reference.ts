@@ -54,7 +54,13 @@ export function at(x: Arr, shape: readonly number[], idx: readonly number[]): nu
   return x[flat(own, shape)];
 }
 
-export function binary(a: Arr, aShape: number[], b: Arr, bShape: number[], f: (x: number, y: number) => number): Nd {
+export function binary(
+  a: Arr,
+  aShape: number[],
+  b: Arr,
+  bShape: number[],
+  f: (x: number, y: number) => number,
+): Nd {
   const shape = broadcastShape(aShape, bShape);
   const data = new Float64Array(size(shape));
   let k = 0;
@@ -95,7 +101,14 @@ export function transpose(x: Arr, shape: number[], perm: number[]): Nd {
 }
 
 /** Batched matmul with NumPy batch broadcasting (operands of rank >= 2). */
-export function matmul(a: Arr, aShape: number[], b: Arr, bShape: number[], transA = false, transB = false): Nd {
+export function matmul(
+  a: Arr,
+  aShape: number[],
+  b: Arr,
+  bShape: number[],
+  transA = false,
+  transB = false,
+): Nd {
   const ra = aShape.length;
   const rb = bShape.length;
   const m = transA ? aShape[ra - 1] : aShape[ra - 2];
@@ -114,7 +127,8 @@ export function matmul(a: Arr, aShape: number[], b: Arr, bShape: number[], trans
         for (let t = 0; t < k; t++) {
           const ai = transA ? [t, i] : [i, t];
           const bj = transB ? [j, t] : [t, j];
-          s += at(a, aShape, [...bi.slice(bi.length - aBatch.length), ...ai].slice(-ra) as number[]) *
+          s +=
+            at(a, aShape, [...bi.slice(bi.length - aBatch.length), ...ai].slice(-ra) as number[]) *
             at(b, bShape, [...bi.slice(bi.length - bBatch.length), ...bj].slice(-rb) as number[]);
         }
         data[q++] = s;
@@ -269,9 +283,20 @@ export function einsum(spec: string, operands: { data: Arr; shape: number[] }[])
     const val = new Map(letters.map((c, i) => [c, idx[i]]));
     let p = 1;
     ins.forEach((s, k) => {
-      p *= operands[k].data[flat([...s].map((c) => val.get(c)!), operands[k].shape)];
+      p *=
+        operands[k].data[
+          flat(
+            [...s].map((c) => val.get(c)!),
+            operands[k].shape,
+          )
+        ];
     });
-    data[flat([...rhs].map((c) => val.get(c)!), outShape)] += p;
+    data[
+      flat(
+        [...rhs].map((c) => val.get(c)!),
+        outShape,
+      )
+    ] += p;
   }
   return { data, shape: outShape };
 }

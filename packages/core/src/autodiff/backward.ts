@@ -1,5 +1,5 @@
 import type { Engine } from '../engine.js';
-import { add } from '../ops/elementwise.js';
+import { add, cast } from '../ops/elementwise.js';
 import { formatShape, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { topologicalNodes } from './node.js';
@@ -34,7 +34,7 @@ export function runBackward(
   for (const node of nodes) {
     if (node.released) {
       throw new Error(
-        `backward: the graph through '${node.op}' was already released (by an earlier backward or a tidy scope); pass { retainGraph: true } to the first backward to run it twice`,
+        `backward: the graph through '${node.op}' was already released (by an earlier backward, or all tensors that could reach it were disposed); pass { retainGraph: true } to the first backward to run it twice`,
       );
     }
   }
@@ -52,7 +52,10 @@ export function runBackward(
         grads.set(t, engine.keep(g));
       }
     };
-    accumulate(root, seed ? engine.keep(seed.detach()) : engine.onesLike(root));
+    accumulate(
+      root,
+      seed ? (seed.dtype === root.dtype ? seed.detach() : cast(seed, root.dtype)) : engine.onesLike(root),
+    );
 
     for (let n = nodes.length - 1; n >= 0; n--) {
       const node = nodes[n];
@@ -61,25 +64,22 @@ export function runBackward(
         grads.set(out, dy);
         return dy;
       });
-      const inputGrads = engine.tidy(() => node.gradFn!(dys, node.saved));
-      // A grad fn may pass a dy through or return one tensor for two inputs; give each its own handle.
-      const owned = new Set<Tensor>(dys);
+      const inputGrads = engine.tidy(() => node.gradFn(dys, node.saved));
       node.inputs.forEach((input, i) => {
-        let g = inputGrads[i];
-        if (!g) return;
-        if (!input.requiresGrad && !targetSet?.has(input)) {
-          if (!owned.has(g)) g.dispose();
-          return;
-        }
+        const g = inputGrads[i];
+        if (!g || (!input.requiresGrad && !targetSet?.has(input))) return;
         if (!shapesEqual(g.shape, input.shape)) {
           throw new Error(
             `backward: the gradient of '${node.op}' for input ${i} has shape ${formatShape(g.shape)}, expected ${formatShape(input.shape)} (a bug in that op's gradient)`,
           );
         }
-        if (owned.has(g)) g = g.detach();
-        owned.add(g);
-        accumulate(input, g);
+        // Each input accumulates its own handle (a grad fn may pass a dy through or return one
+        // tensor for two inputs). Mixed-dtype ops promote, so a gradient is cast back to the
+        // dtype of its tensor (as PyTorch), which optimizer updates rely on.
+        accumulate(input, g.dtype === input.dtype ? g.detach() : cast(g, input.dtype));
       });
+      const passedThrough = new Set<Tensor | null>(dys);
+      for (const g of new Set(inputGrads)) if (g && !passedThrough.has(g)) g.dispose();
       for (let i = 0; i < node.outputs.length; i++) {
         const out = node.outputs[i];
         if (!targetSet?.has(out)) {
@@ -87,7 +87,7 @@ export function runBackward(
           grads.delete(out);
         }
       }
-      if (!retainGraph) node.release();
+      if (!retainGraph) node.release(false);
     }
   });
 

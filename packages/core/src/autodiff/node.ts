@@ -15,29 +15,69 @@ export type GradFn = (dys: Tensor[], saved: SavedTensors) => (Tensor | null)[];
 
 let nextNodeId = 0;
 
-/** One recorded op in the autodiff graph; the graph hangs off the output tensors. */
+/**
+ * One recorded op in the autodiff graph; the graph hangs off the output tensors.
+ * A node frees what it saved as soon as nothing can reach it any more: all of its
+ * outputs are disposed and no live node consumes them (or a backward pass used it).
+ */
 export class GradNode {
   readonly id = nextNodeId++;
   released = false;
+  /** Outputs not yet disposed. */
+  private liveOutputs: number;
+  /** Nodes that take one of this node's outputs as an input and are not yet released. */
+  private consumers = 0;
+
   constructor(
     readonly op: string,
     /** The input tensors, held for identity and for their own nodes (their data may be gone). */
     readonly inputs: readonly Tensor[],
     readonly outputShapes: readonly Shape[],
     /** Output tensors by index, for looking up their gradients. */
-    public outputs: Tensor[],
-    public gradFn: GradFn | null,
-    public saved: SavedTensors,
-  ) {}
+    readonly outputs: readonly Tensor[],
+    private gradFnValue: GradFn | null,
+    private savedValue: SavedTensors,
+  ) {
+    this.liveOutputs = outputs.length;
+    for (const input of new Set(inputs)) if (input.node) input.node.consumers++;
+  }
 
-  /** Frees what the node holds for its backward pass. */
-  release(): void {
+  get gradFn(): GradFn {
+    if (!this.gradFnValue) throw new Error(`autodiff: the graph through '${this.op}' was released`);
+    return this.gradFnValue;
+  }
+  get saved(): SavedTensors {
+    return this.savedValue;
+  }
+
+  /** Called when one of the outputs is disposed. */
+  outputDisposed(): void {
+    this.liveOutputs--;
+    this.releaseIfUnreachable();
+  }
+
+  /**
+   * Frees what the node holds for its backward pass and, with `cascade`, lets its input
+   * nodes go if they are now unreachable. A backward sweep releases every node it
+   * visits itself, so it must not cascade into nodes it has yet to visit.
+   */
+  release(cascade = true): void {
     if (this.released) return;
     this.released = true;
-    for (const t of this.saved.inputs) t.dispose();
-    for (const t of this.saved.outputs) t.dispose();
-    this.saved = { inputs: [], outputs: [] };
-    this.gradFn = null;
+    for (const t of this.savedValue.inputs) t.dispose();
+    for (const t of this.savedValue.outputs) t.dispose();
+    this.savedValue = { inputs: [], outputs: [] };
+    this.gradFnValue = null;
+    for (const input of new Set(this.inputs)) {
+      if (input.node) {
+        input.node.consumers--;
+        if (cascade) input.node.releaseIfUnreachable();
+      }
+    }
+  }
+
+  private releaseIfUnreachable(): void {
+    if (this.liveOutputs <= 0 && this.consumers <= 0) this.release();
   }
 }
 

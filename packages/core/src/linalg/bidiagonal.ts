@@ -10,6 +10,8 @@
 import { NonConvergenceError } from './errors.js';
 import { rotateRows } from './givens.js';
 import { makeReflector } from './householder.js';
+import { transpose } from './matrix.js';
+import { applyReflectors } from './wy.js';
 
 export interface Bidiagonal {
   /** Diagonal of B (length n). */
@@ -22,7 +24,13 @@ export interface Bidiagonal {
   vt: Float64Array;
 }
 
-/** Bidiagonalizes the `m x n` row-major `a` (`m >= n`, overwritten with the reflectors). */
+/**
+ * Bidiagonalizes the `m x n` row-major `a` (`m >= n`, overwritten with the
+ * reflectors). Step `j` needs two passes over the trailing rows: one for
+ * `w = v^T A` of the left reflector, and one that applies it to a row and at
+ * once the right reflector (computed from row `j` alone) to the same row,
+ * while the row is in cache.
+ */
 export function bidiagonalize(a: Float64Array, m: number, n: number): Bidiagonal {
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(0, n - 1));
@@ -34,7 +42,8 @@ export function bidiagonalize(a: Float64Array, m: number, n: number): Bidiagonal
     const left = makeReflector(a, j * n + j, m - j, n);
     tauL[j] = left.tau;
     d[j] = left.beta;
-    if (left.tau !== 0 && j + 1 < n) {
+    const applyLeft = left.tau !== 0 && j + 1 < n;
+    if (applyLeft) {
       a[j * n + j] = 1;
       w.fill(0, j + 1, n);
       for (let i = j; i < m; i++) {
@@ -43,79 +52,45 @@ export function bidiagonalize(a: Float64Array, m: number, n: number): Bidiagonal
         const row = i * n;
         for (let c = j + 1; c < n; c++) w[c] += vi * a[row + c];
       }
-      for (let i = j; i < m; i++) {
-        const f = left.tau * a[i * n + j];
-        if (f === 0) continue;
-        const row = i * n;
-        for (let c = j + 1; c < n; c++) a[row + c] -= f * w[c];
-      }
+      for (let c = j + 1; c < n; c++) a[j * n + c] -= left.tau * w[c];
     }
     a[j * n + j] = left.beta;
     if (j + 1 >= n) continue;
-    // Right reflector: zero row j beyond the superdiagonal.
+    // Right reflector from the updated row j: zero it beyond the superdiagonal.
     const uOff = j * n + j + 1;
-    const right = makeReflector(a, uOff, n - j - 1, 1);
+    const len = n - j - 1;
+    const right = makeReflector(a, uOff, len, 1);
     tauR[j] = right.tau;
     e[j] = right.beta;
-    if (right.tau !== 0) {
-      a[uOff] = 1;
-      const len = n - j - 1;
-      for (let i = j + 1; i < m; i++) {
-        const row = i * n + j + 1;
+    a[uOff] = 1;
+    for (let i = j + 1; i < m; i++) {
+      const row = i * n + j + 1;
+      if (applyLeft) {
+        const f = left.tau * a[i * n + j];
+        if (f !== 0) for (let c = 0; c < len; c++) a[row + c] -= f * w[j + 1 + c];
+      }
+      if (right.tau !== 0) {
         let s = 0;
         for (let c = 0; c < len; c++) s += a[row + c] * a[uOff + c];
         s *= right.tau;
-        if (s === 0) continue;
-        for (let c = 0; c < len; c++) a[row + c] -= s * a[uOff + c];
+        if (s !== 0) for (let c = 0; c < len; c++) a[row + c] -= s * a[uOff + c];
       }
     }
     a[uOff] = right.beta;
   }
-  return { d, e, ut: formUt(a, m, n, tauL), vt: formVt(a, n, tauR) };
-}
-
-/** `U_B^T = [I 0] H_{n-1} ... H_0`, accumulated backwards so each reflector touches only its trailing block. */
-function formUt(a: Float64Array, m: number, n: number, tau: Float64Array): Float64Array {
-  const ut = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) ut[i * m + i] = 1;
-  const v = new Float64Array(m);
-  for (let j = n - 1; j >= 0; j--) {
-    const t = tau[j];
-    if (t === 0) continue;
-    v[j] = 1;
-    for (let i = j + 1; i < m; i++) v[i] = a[i * n + j];
-    for (let r = j; r < n; r++) {
-      const row = r * m;
-      let s = 0;
-      for (let i = j; i < m; i++) s += ut[row + i] * v[i];
-      s *= t;
-      if (s === 0) continue;
-      for (let i = j; i < m; i++) ut[row + i] -= s * v[i];
-    }
-  }
-  return ut;
-}
-
-/** `V_B^T`, likewise, from the right reflectors stored in the rows of `a`. */
-function formVt(a: Float64Array, n: number, tau: Float64Array): Float64Array {
-  const vt = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
-  const u = new Float64Array(n);
-  for (let j = n - 2; j >= 0; j--) {
-    const t = tau[j];
-    if (t === 0) continue;
-    u[j + 1] = 1;
-    for (let c = j + 2; c < n; c++) u[c] = a[j * n + c];
-    for (let r = j + 1; r < n; r++) {
-      const row = r * n;
-      let s = 0;
-      for (let c = j + 1; c < n; c++) s += vt[row + c] * u[c];
-      s *= t;
-      if (s === 0) continue;
-      for (let c = j + 1; c < n; c++) vt[row + c] -= s * u[c];
-    }
-  }
-  return vt;
+  // U_B = H_0 ... H_{n-1} [I; 0] and V_B = G_0 ... G_{n-3}, formed blockwise, then stored transposed.
+  const u = new Float64Array(m * n);
+  for (let i = 0; i < n; i++) u[i * n + i] = 1;
+  applyReflectors(n, 0, m, (j, i) => a[i * n + j], tauL, u, n, true);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  applyReflectors(Math.max(0, n - 2), 1, n, (j, c) => a[j * n + c], tauR, v, n, true);
+  return {
+    d,
+    e,
+    ut: transpose({ rows: m, cols: n, data: u }).data,
+    vt: transpose({ rows: n, cols: n, data: v }).data,
+  };
 }
 
 /**
@@ -166,7 +141,12 @@ export function bidiagonalQR(
     else if (zero === q) chaseColumn(d, e, vt, n, p, q);
     else {
       if (++sweeps > maxIter) {
-        throw new NonConvergenceError(fn, shape, maxIter, `bidiagonal QR left ${q - p + 1} values unconverged`);
+        throw new NonConvergenceError(
+          fn,
+          shape,
+          maxIter,
+          `bidiagonal QR left ${q - p + 1} values unconverged`,
+        );
       }
       qrSweep(d, e, ut, vt, m, n, p, q);
     }
@@ -193,7 +173,14 @@ function chaseRow(d: Float64Array, e: Float64Array, ut: Float64Array, m: number,
 }
 
 /** `d[q] = 0`: rotations from the right between columns `j < q` and column `q` push `B[j, q]` up and out. */
-function chaseColumn(d: Float64Array, e: Float64Array, vt: Float64Array, n: number, p: number, q: number): void {
+function chaseColumn(
+  d: Float64Array,
+  e: Float64Array,
+  vt: Float64Array,
+  n: number,
+  p: number,
+  q: number,
+): void {
   let f = e[q - 1];
   e[q - 1] = 0;
   for (let j = q - 1; j >= p && f !== 0; j--) {

@@ -57,8 +57,13 @@ export function cholesky(a: Matrix, opts: CholeskyOptions = {}): Cholesky {
 
 type Attempt = { ok: true; L: Matrix } | { ok: false; row: number; pivot: number };
 
-/** Factors `A + shift I`. */
+/**
+ * Factors `A + shift I`. A pivot at or below `n * eps` times its diagonal
+ * entry fails: that is rounding noise, and the matrix is semidefinite to
+ * working precision (a `1/L` built on it would amplify noise without bound).
+ */
 function factor(src: Float64Array, n: number, shift: number): Attempt {
+  const tiny = n * Number.EPSILON;
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) l[i * n + j] = src[i * n + j];
@@ -77,7 +82,7 @@ function factor(src: Float64Array, n: number, shift: number): Attempt {
     for (let j = k0; j < k1; j++) {
       let s = l[j * n + j];
       for (let p = k0; p < j; p++) s -= l[j * n + p] * l[j * n + p];
-      if (!(s > 0)) return { ok: false, row: j, pivot: s };
+      if (!(s > tiny * (src[j * n + j] + shift))) return { ok: false, row: j, pivot: s };
       const ljj = Math.sqrt(s);
       l[j * n + j] = ljj;
       for (let i = j + 1; i < n; i++) {

@@ -175,8 +175,8 @@ function merge(
   const dk = Float64Array.from(kept, (t) => ds[t]);
   const zk = Float64Array.from(kept, (t) => zs[t]);
   const keptCol = Int32Array.from(kept, (t) => col[t]);
-  let lambda = new Float64Array(0);
-  let y = new Float64Array(0);
+  let lambda: Float64Array = new Float64Array(0);
+  let y: Float64Array = new Float64Array(0);
   if (k > 0) {
     const roots = secularRoots(dk, zk, rho, ctx.shape, ctx.fn);
     lambda = Float64Array.from(roots.tau, (tau, j) => dk[roots.origin[j]] + tau);

@@ -76,10 +76,22 @@ function block4(
   const r3 = r2 + lda;
   let p = p0;
   for (; p + 4 <= p1; p += 4) {
-    const a00 = alpha * a[r0 + p], a01 = alpha * a[r0 + p + 1], a02 = alpha * a[r0 + p + 2], a03 = alpha * a[r0 + p + 3];
-    const a10 = alpha * a[r1 + p], a11 = alpha * a[r1 + p + 1], a12 = alpha * a[r1 + p + 2], a13 = alpha * a[r1 + p + 3];
-    const a20 = alpha * a[r2 + p], a21 = alpha * a[r2 + p + 1], a22 = alpha * a[r2 + p + 2], a23 = alpha * a[r2 + p + 3];
-    const a30 = alpha * a[r3 + p], a31 = alpha * a[r3 + p + 1], a32 = alpha * a[r3 + p + 2], a33 = alpha * a[r3 + p + 3];
+    const a00 = alpha * a[r0 + p],
+      a01 = alpha * a[r0 + p + 1],
+      a02 = alpha * a[r0 + p + 2],
+      a03 = alpha * a[r0 + p + 3];
+    const a10 = alpha * a[r1 + p],
+      a11 = alpha * a[r1 + p + 1],
+      a12 = alpha * a[r1 + p + 2],
+      a13 = alpha * a[r1 + p + 3];
+    const a20 = alpha * a[r2 + p],
+      a21 = alpha * a[r2 + p + 1],
+      a22 = alpha * a[r2 + p + 2],
+      a23 = alpha * a[r2 + p + 3];
+    const a30 = alpha * a[r3 + p],
+      a31 = alpha * a[r3 + p + 1],
+      a32 = alpha * a[r3 + p + 2],
+      a33 = alpha * a[r3 + p + 3];
     const b0 = bOff + p * ldb;
     const b1 = b0 + ldb;
     const b2 = b1 + ldb;
@@ -96,7 +108,10 @@ function block4(
     }
   }
   for (; p < p1; p++) {
-    const a0 = alpha * a[r0 + p], a1 = alpha * a[r1 + p], a2 = alpha * a[r2 + p], a3 = alpha * a[r3 + p];
+    const a0 = alpha * a[r0 + p],
+      a1 = alpha * a[r1 + p],
+      a2 = alpha * a[r2 + p],
+      a3 = alpha * a[r3 + p];
     const bp = bOff + p * ldb;
     for (let j = j0; j < j1; j++) {
       const x = b[bp + j];
@@ -130,7 +145,10 @@ function block1(
   const ri = aOff + i * lda;
   let p = p0;
   for (; p + 4 <= p1; p += 4) {
-    const a0 = alpha * a[ri + p], a1 = alpha * a[ri + p + 1], a2 = alpha * a[ri + p + 2], a3 = alpha * a[ri + p + 3];
+    const a0 = alpha * a[ri + p],
+      a1 = alpha * a[ri + p + 1],
+      a2 = alpha * a[ri + p + 2],
+      a3 = alpha * a[ri + p + 3];
     const b0 = bOff + p * ldb;
     const b1 = b0 + ldb;
     const b2 = b1 + ldb;

@@ -5,7 +5,7 @@
  */
 export { type Cholesky, type CholeskyOptions, cholesky } from './cholesky.js';
 export { type Eigh, type EighOptions, eigh } from './eigh.js';
-export { formatShape, LinalgError, NonConvergenceError } from './errors.js';
+export { LinalgError, NonConvergenceError } from './errors.js';
 export { gemm } from './gemm.js';
 export {
   type CgOptions,
@@ -22,8 +22,8 @@ export {
   eye,
   fromArrays,
   gram,
-  type Matrix,
   type MatmulOptions,
+  type Matrix,
   matmul,
   matrix,
   matvec,
@@ -36,7 +36,7 @@ export {
   vecNorm,
   zeros,
 } from './matrix.js';
-export { kron, khatriRao } from './products.js';
+export { khatriRao, kron } from './products.js';
 export { type QR, qr } from './qr.js';
 export { type RandomizedSvdOptions, randomizedSvd } from './randomized.js';
 export {
@@ -60,3 +60,4 @@ export {
   unfold,
 } from './tensor-ops.js';
 export { svdTruncated, type TruncatedMethod, type TruncatedSvdOptions } from './truncated.js';
+export { fromMatrix, fromNdArray, toMatrix, toNdArray } from './tensor-bridge.js';

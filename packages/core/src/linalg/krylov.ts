@@ -88,16 +88,26 @@ export function cg(op: LinearOperator, b: Float64Array, opts: CgOptions = {}): K
     // (Re)start: p = z = M^{-1} r.
     precond(r, z);
     let rz = dot(r, z);
-    if (!(rz > 0)) throw new LinalgError(fn, [n], `preconditioner is not positive definite (r^T M^-1 r = ${rz})`);
+    if (!(rz > 0))
+      throw new LinalgError(fn, [n], `preconditioner is not positive definite (r^T M^-1 r = ${rz})`);
     p.set(z);
     while (rnorm > target) {
       if (++it > maxIter) {
-        throw new NonConvergenceError(fn, [n], maxIter, `relative residual ${(rnorm / bnorm).toExponential(2)}`);
+        throw new NonConvergenceError(
+          fn,
+          [n],
+          maxIter,
+          `relative residual ${(rnorm / bnorm).toExponential(2)}`,
+        );
       }
       op(p, q);
       const pq = dot(p, q);
       if (!(pq > 0)) {
-        throw new LinalgError(fn, [n], `operator is not positive definite (p^T A p = ${pq} at iteration ${it})`);
+        throw new LinalgError(
+          fn,
+          [n],
+          `operator is not positive definite (p^T A p = ${pq} at iteration ${it})`,
+        );
       }
       const alpha = rz / pq;
       for (let i = 0; i < n; i++) {
@@ -143,11 +153,19 @@ export function minres(op: LinearOperator, b: Float64Array, opts: KrylovOptions 
     w.fill(0); // w_{j-1} and w_{j-2} before the first step
     w1.fill(0);
     let beta = 0; // beta_j, the coupling to the previous Lanczos vector
-    let cOld = 1, sOld = 0, c = 1, s = 0; // rotations G_{j-2}, G_{j-1}
+    let cOld = 1,
+      sOld = 0,
+      c = 1,
+      s = 0; // rotations G_{j-2}, G_{j-1}
     let phibar = beta1;
     while (Math.abs(phibar) > target) {
       if (++it > maxIter) {
-        throw new NonConvergenceError(fn, [n], maxIter, `relative residual ${(Math.abs(phibar) / bnorm).toExponential(2)}`);
+        throw new NonConvergenceError(
+          fn,
+          [n],
+          maxIter,
+          `relative residual ${(Math.abs(phibar) / bnorm).toExponential(2)}`,
+        );
       }
       op(v, q);
       for (let i = 0; i < n; i++) q[i] -= beta * vPrev[i];
@@ -161,7 +179,8 @@ export function minres(op: LinearOperator, b: Float64Array, opts: KrylovOptions 
       const delta = c * deltaBar + s * alpha;
       const gammaBar = c * alpha - s * deltaBar;
       const gamma = Math.hypot(gammaBar, betaNext);
-      if (gamma === 0) throw new LinalgError(fn, [n], `operator is singular on the Krylov space (iteration ${it})`);
+      if (gamma === 0)
+        throw new LinalgError(fn, [n], `operator is singular on the Krylov space (iteration ${it})`);
       cOld = c;
       sOld = s;
       c = gammaBar / gamma;

@@ -34,7 +34,11 @@ export function khatriRao(factors: readonly Matrix[]): Matrix {
   const r = factors[0].cols;
   for (const f of factors) {
     if (f.cols !== r) {
-      throw new LinalgError('khatriRao', factors.map((g) => g.cols), `factors must share their column count (${r})`);
+      throw new LinalgError(
+        'khatriRao',
+        factors.map((g) => g.cols),
+        `factors must share their column count (${r})`,
+      );
     }
   }
   let acc: Float64Array = factors[0].data.slice();

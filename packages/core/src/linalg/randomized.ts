@@ -32,7 +32,8 @@ export function randomizedSvd(a: Matrix, k: number, opts: RandomizedSvdOptions =
   checkFactorInput(fn, a);
   const { rows: m, cols: n } = a;
   const p = Math.min(m, n);
-  if (!Number.isInteger(k) || k < 1 || k > p) throw new LinalgError(fn, [m, n], `rank ${k} is not in [1, ${p}]`);
+  if (!Number.isInteger(k) || k < 1 || k > p)
+    throw new LinalgError(fn, [m, n], `rank ${k} is not in [1, ${p}]`);
   const { oversample = 10, powerIters = 2, seed = 0 } = opts;
   if (!(oversample >= 0) || !(powerIters >= 0)) {
     throw new LinalgError(fn, [m, n], 'oversample and powerIters must be non-negative');

@@ -147,7 +147,12 @@ function modelRoot(A: number, b1: number, b2: number, p1: number, p2: number): n
  * The eigenvectors as the columns of a `k x k` row-major matrix:
  * `u_j[i] = zhat_i / (d_i - lambda_j)`, normalized.
  */
-export function secularVectors(d: Float64Array, z: Float64Array, rho: number, roots: SecularRoots): Float64Array {
+export function secularVectors(
+  d: Float64Array,
+  z: Float64Array,
+  rho: number,
+  roots: SecularRoots,
+): Float64Array {
   const k = d.length;
   const { origin, tau } = roots;
   const u = new Float64Array(k * k);

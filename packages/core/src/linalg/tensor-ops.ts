@@ -30,11 +30,13 @@ function sizeOf(shape: readonly number[]): number {
 /** Wraps `data` (a Float64Array is used as-is, anything else converted) or allocates zeros. */
 export function ndarray(shape: readonly number[], data?: ArrayLike<number>): NdArray {
   for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new LinalgError('ndarray', shape, 'sizes must be non-negative integers');
+    if (!Number.isInteger(s) || s < 0)
+      throw new LinalgError('ndarray', shape, 'sizes must be non-negative integers');
   }
   const size = sizeOf(shape);
   if (data === undefined) return { shape: [...shape], data: new Float64Array(size) };
-  if (data.length !== size) throw new LinalgError('ndarray', shape, `expected ${size} values, got ${data.length}`);
+  if (data.length !== size)
+    throw new LinalgError('ndarray', shape, `expected ${size} values, got ${data.length}`);
   return { shape: [...shape], data: data instanceof Float64Array ? data : Float64Array.from(data) };
 }
 
@@ -64,7 +66,11 @@ export function unfold(x: NdArray, mode: number): Matrix {
 export function fold(m: Matrix, mode: number, shape: readonly number[]): NdArray {
   const [L, I, R] = split('fold', shape, mode);
   if (m.rows !== I || m.cols !== L * R) {
-    throw new LinalgError('fold', [m.rows, m.cols], `is not the mode-${mode} unfolding of shape ${shape.join('x')}`);
+    throw new LinalgError(
+      'fold',
+      [m.rows, m.cols],
+      `is not the mode-${mode} unfolding of shape ${shape.join('x')}`,
+    );
   }
   const out = new Float64Array(I * L * R);
   for (let l = 0; l < L; l++) {
@@ -119,7 +125,11 @@ export function multiModeProduct(
   opts: ModeProductOptions = {},
 ): NdArray {
   if (factors.length > x.shape.length) {
-    throw new LinalgError('multiModeProduct', x.shape, `${factors.length} factors for ${x.shape.length} modes`);
+    throw new LinalgError(
+      'multiModeProduct',
+      x.shape,
+      `${factors.length} factors for ${x.shape.length} modes`,
+    );
   }
   const modes: number[] = [];
   factors.forEach((f, m) => {

@@ -34,7 +34,12 @@ export function tridiagonalQR(
     let p = q - 1;
     while (p > 0 && e[p - 1] !== 0) p--;
     if (++sweeps > maxIter) {
-      throw new NonConvergenceError(fn, shape, maxIter, `tridiagonal QR left ${q - p + 1} values unconverged`);
+      throw new NonConvergenceError(
+        fn,
+        shape,
+        maxIter,
+        `tridiagonal QR left ${q - p + 1} values unconverged`,
+      );
     }
     sweep(d, e, zt, n, p, q);
   }

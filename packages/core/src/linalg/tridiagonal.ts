@@ -11,7 +11,7 @@
  * four rows at a time so each loaded vector entry serves four rows.
  */
 import { makeReflector } from './householder.js';
-import { applyWY, wyBlock } from './wy.js';
+import { applyReflectors } from './wy.js';
 
 export interface Tridiagonal {
   /** Diagonal of T (length n). */
@@ -89,10 +89,22 @@ function updateAndMultiply(
     const r1 = r0 + n;
     const r2 = r1 + n;
     const r3 = r2 + n;
-    const vp0 = vp[i], vp1 = vp[i + 1], vp2 = vp[i + 2], vp3 = vp[i + 3];
-    const wp0 = wp[i], wp1 = wp[i + 1], wp2 = wp[i + 2], wp3 = wp[i + 3];
-    const v0 = v[i], v1 = v[i + 1], v2 = v[i + 2], v3 = v[i + 3];
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const vp0 = vp[i],
+      vp1 = vp[i + 1],
+      vp2 = vp[i + 2],
+      vp3 = vp[i + 3];
+    const wp0 = wp[i],
+      wp1 = wp[i + 1],
+      wp2 = wp[i + 2],
+      wp3 = wp[i + 3];
+    const v0 = v[i],
+      v1 = v[i + 1],
+      v2 = v[i + 2],
+      v3 = v[i + 3];
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let j = k0; j < i; j++) {
       const vj = vp[j];
       const wj = wp[j];
@@ -148,24 +160,8 @@ function updateRow(
   p[r] += s + x * vr;
 }
 
-const NB = 64;
-
-/**
- * Overwrites the `n x nc` row-major `z` with `Q z`, applying the reflectors
- * in blocks of `NB` (compact WY), last block first.
- */
+/** Overwrites the `n x nc` row-major `z` with `Q z`. */
 export function applyQ(t: Tridiagonal, z: Float64Array, nc: number): void {
   const { a, tau, n } = t;
-  const count = Math.max(0, n - 2);
-  for (let k0 = Math.floor((count - 1) / NB) * NB; k0 >= 0; k0 -= NB) {
-    const jb = Math.min(NB, count - k0);
-    const mm = n - k0 - 1;
-    const vt = new Float64Array(jb * mm);
-    for (let c = 0; c < jb; c++) {
-      const k = k0 + c;
-      vt[c * mm + c] = 1;
-      for (let i = k + 2; i < n; i++) vt[c * mm + (i - k0 - 1)] = a[i * n + k];
-    }
-    applyWY(wyBlock(vt, mm, jb, tau.subarray(k0, k0 + jb)), z, (k0 + 1) * nc, nc, nc, false);
-  }
+  applyReflectors(Math.max(0, n - 2), 1, n, (k, i) => a[i * n + k], tau, z, nc, false, 64);
 }

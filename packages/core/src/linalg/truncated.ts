@@ -6,8 +6,8 @@
  *   tall matrix, `A A^T` for a wide one), then the long-side vectors by one
  *   product and a QR re-orthonormalisation. Much cheaper for very wide or
  *   tall matrices (a conv unfolding, say) and the route ALGORITHMS.md asks
- *   for, but squaring loses the singular values below about
- *   `sqrt(eps) * s_max`: fine for the leading ones, not for a tail.
+ *   for, but squaring blurs the singular directions whose values are below
+ *   about `sqrt(eps) * s_max`: fine for the leading ones, not for a tail.
  * - `randomized`: see randomized.ts; approximate, for large matrices with
  *   decaying spectra.
  *
@@ -19,7 +19,7 @@
  */
 import { eigh } from './eigh.js';
 import { LinalgError } from './errors.js';
-import { gram, type Matrix, matmul, sliceCols } from './matrix.js';
+import { gram, type Matrix, matmul, sliceCols, vecNorm } from './matrix.js';
 import { qr } from './qr.js';
 import { type RandomizedSvdOptions, randomizedSvd } from './randomized.js';
 import { flipColumns, largestEntrySigns } from './signs.js';
@@ -41,7 +41,8 @@ export function svdTruncated(a: Matrix, k: number, opts: TruncatedSvdOptions = {
   checkFactorInput(fn, a);
   const { rows: m, cols: n } = a;
   const p = Math.min(m, n);
-  if (!Number.isInteger(k) || k < 1 || k > p) throw new LinalgError(fn, [m, n], `rank ${k} is not in [1, ${p}]`);
+  if (!Number.isInteger(k) || k < 1 || k > p)
+    throw new LinalgError(fn, [m, n], `rank ${k} is not in [1, ${p}]`);
   const method = opts.method ?? 'auto';
   switch (method) {
     case 'full':
@@ -72,16 +73,19 @@ function gramSvd(a: Matrix, k: number): SVD {
   const tall = a.rows >= a.cols;
   const { values, vectors } = eigh(gram(a, tall ? 'AtA' : 'AAt'));
   const p = values.length;
-  // eigh is ascending: the top k are the last k, taken in reverse.
-  const short: Matrix = { rows: p, cols: k, data: new Float64Array(p * k) };
-  const s = new Float64Array(k);
+  // eigh is ascending: the top k are the last k.
+  const top: Matrix = { rows: p, cols: k, data: new Float64Array(p * k) };
   for (let j = 0; j < k; j++) {
-    s[j] = Math.sqrt(Math.max(0, values[p - 1 - j]));
-    for (let i = 0; i < p; i++) short.data[i * k + j] = vectors.data[i * p + (p - 1 - j)];
+    for (let i = 0; i < p; i++) top.data[i * k + j] = vectors.data[i * p + (p - 1 - j)];
   }
-  // The long side: A v_j = s_j u_j; QR restores orthonormality (and covers s_j = 0) with R's diagonal giving the signs.
-  const long = tall ? matmul(a, short) : matmul(a, short, { transA: true });
-  const { Q, R } = qr(long);
+  // The long side: A v_j = s_j u_j. |A v_j| estimates s_j to eps |A| (sqrt of the eigenvalue only to
+  // sqrt(eps) |A|); QR restores orthonormality and covers s_j = 0, R's diagonal giving the signs.
+  const rawLong = tall ? matmul(a, top) : matmul(a, top, { transA: true });
+  const norms = Float64Array.from({ length: k }, (_, j) => vecNorm(rawLong.data, j, rawLong.rows, k));
+  const order = Int32Array.from(norms.keys()).sort((x, y) => norms[y] - norms[x]);
+  const s = Float64Array.from(order, (j) => norms[j]);
+  const short = permuteColumns(top, order);
+  const { Q, R } = qr(permuteColumns(rawLong, order));
   const rSign = Float64Array.from({ length: k }, (_, j) => (R.data[j * R.cols + j] < 0 ? -1 : 1));
   flipColumns(Q, rSign);
   const [U, V] = tall ? [Q, short] : [short, Q];
@@ -89,4 +93,12 @@ function gramSvd(a: Matrix, k: number): SVD {
   flipColumns(U, sign);
   flipColumns(V, sign);
   return { U, s, V };
+}
+
+function permuteColumns(m: Matrix, order: Int32Array): Matrix {
+  const out: Matrix = { rows: m.rows, cols: order.length, data: new Float64Array(m.rows * order.length) };
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < order.length; j++) out.data[i * order.length + j] = m.data[i * m.cols + order[j]];
+  }
+  return out;
 }

@@ -48,7 +48,14 @@ export function wyBlock(vt: Float64Array, mm: number, jb: number, tau: Float64Ar
  * with `(I - V T V^T) C`, or with `(I - V T^T V^T) C` (the transpose of the
  * block, `H_jb ... H_1`) when `transpose`.
  */
-export function applyWY(block: WYBlock, c: Float64Array, off: number, ldc: number, nc: number, transpose: boolean): void {
+export function applyWY(
+  block: WYBlock,
+  c: Float64Array,
+  off: number,
+  ldc: number,
+  nc: number,
+  transpose: boolean,
+): void {
   const { jb, mm, vt, v, t } = block;
   const y = new Float64Array(jb * nc);
   gemm(jb, nc, mm, 1, vt, 0, mm, c, off, ldc, 0, y, 0, nc);
@@ -80,4 +87,38 @@ export function applyWY(block: WYBlock, c: Float64Array, off: number, ldc: numbe
     }
   }
   gemm(mm, nc, jb, -1, v, 0, jb, y, 0, nc, 1, c, off, ldc);
+}
+
+/**
+ * `C <- H_0 H_1 ... H_{count-1} C` for reflectors stored in a factorized
+ * matrix: `H_c = I - tau_c v_c v_c^T` acts on rows `offset + c .. rows-1` of
+ * the row-major `rows x nc` matrix `C`, with `v_c` one at `offset + c` and
+ * `vec(c, i)` beyond it. Blocks of `nb` reflectors are applied last block
+ * first. When `C` starts as the identity (the explicit `Q`), columns before a
+ * block's first row are still identity columns it cannot touch, so they are
+ * skipped.
+ */
+export function applyReflectors(
+  count: number,
+  offset: number,
+  rows: number,
+  vec: (c: number, i: number) => number,
+  tau: Float64Array,
+  c: Float64Array,
+  nc: number,
+  fromIdentity: boolean,
+  nb = 32,
+): void {
+  for (let k0 = Math.floor((count - 1) / nb) * nb; k0 >= 0; k0 -= nb) {
+    const jb = Math.min(nb, count - k0);
+    const first = offset + k0;
+    const mm = rows - first;
+    const vt = new Float64Array(jb * mm);
+    for (let r = 0; r < jb; r++) {
+      vt[r * mm + r] = 1;
+      for (let i = first + r + 1; i < rows; i++) vt[r * mm + (i - first)] = vec(k0 + r, i);
+    }
+    const col = fromIdentity ? first : 0;
+    applyWY(wyBlock(vt, mm, jb, tau.subarray(k0, k0 + jb)), c, first * nc + col, nc, nc - col, false);
+  }
 }

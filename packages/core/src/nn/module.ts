@@ -115,9 +115,18 @@ export abstract class Module {
     return out;
   }
 
-  /** Parameters and buffers by dotted name, as PyTorch's state_dict. */
+  /**
+   * Parameters and buffers by dotted name, as PyTorch's state_dict and in its order: each
+   * module's parameters, then its buffers, then its children's entries.
+   */
   stateDict(): Map<string, Tensor> {
-    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+    return new Map(this.namedState(''));
+  }
+
+  private namedState(prefix: string): [string, Tensor][] {
+    const out: [string, Tensor][] = [...this.params, ...this.buffers].map(([n, t]) => [join(prefix, n), t]);
+    for (const [name, child] of this.children) out.push(...child.namedState(join(prefix, name)));
+    return out;
   }
 
   /**
@@ -141,6 +150,7 @@ export abstract class Module {
     for (const [name, target] of own) {
       const value = state.get(name);
       if (!value) continue;
+      if (value.isDisposed) throw new Error(`loadStateDict: '${name}' was disposed`);
       if (value.size !== target.size || value.rank !== target.rank || value.shape.some((d, i) => d !== target.shape[i])) {
         throw new RangeError(`loadStateDict: '${name}' has shape ${formatShape(value.shape)}, expected ${formatShape(target.shape)}`);
       }

@@ -1,6 +1,6 @@
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add, mul, rsqrt, sub } from './elementwise.js';
+import { add, cast, mul, rsqrt, sub } from './elementwise.js';
 import { mean, variance } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -42,8 +42,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
           const newMean = add(mul(runningMean, 1 - momentum), mul(reshape(m, [c]), momentum));
           const unbiased = mul(reshape(v, [c]), n / Math.max(n - 1, 1));
           const newVar = add(mul(runningVar, 1 - momentum), mul(unbiased, momentum));
-          runningMean.assign(newMean);
-          runningVar.assign(newVar);
+          // The statistics keep their dtype whatever the input's (float32 buffers, float64 input).
+          runningMean.assign(cast(newMean, runningMean.dtype));
+          runningVar.assign(cast(newVar, runningVar.dtype));
         });
       }
     } else {

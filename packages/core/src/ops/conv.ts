@@ -49,18 +49,19 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   checkConv(x, w, bias, attrs);
   const inputShape = [...x.shape];
   const filterShape = [...w.shape];
-  const y = x.engine.runKernel(
-    'conv2d',
-    [x, w],
-    attrs,
-    (dys, saved) => [
-      x.engine.runKernel('conv2dGradInput', [dys[0], saved.inputs[1]], { ...attrs, inputShape })[0],
-      x.engine.runKernel('conv2dGradFilter', [saved.inputs[0], dys[0]], { ...attrs, filterShape })[0],
-    ],
-    { inputs: true },
-  )[0];
-  if (!bias) return y;
-  return x.engine.tidy(() => add(y, reshape(bias, [1, bias.size, 1, 1])));
+  const convolve = (): Tensor =>
+    x.engine.runKernel(
+      'conv2d',
+      [x, w],
+      attrs,
+      (dys, saved) => [
+        x.engine.runKernel('conv2dGradInput', [dys[0], saved.inputs[1]], { ...attrs, inputShape })[0],
+        x.engine.runKernel('conv2dGradFilter', [saved.inputs[0], dys[0]], { ...attrs, filterShape })[0],
+      ],
+      { inputs: true },
+    )[0];
+  if (!bias) return convolve();
+  return x.engine.tidy(() => add(convolve(), reshape(bias, [1, bias.size, 1, 1])));
 }
 
 function checkConv(x: Tensor, w: Tensor, bias: Tensor | null | undefined, a: Conv2dAttrs): void {

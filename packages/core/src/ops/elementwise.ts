@@ -25,8 +25,11 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return reshape(sum(g, axes), shape);
 }
 
+/** A number becomes a scalar of the tensor's dtype, or float32 when it is fractional and the tensor int32. */
 function toTensor(v: TensorOrNumber, like: Tensor): Tensor {
-  return typeof v === 'number' ? like.engine.scalar(v, like.dtype) : v;
+  if (typeof v !== 'number') return v;
+  const dtype = like.dtype === 'int32' && !Number.isInteger(v) ? 'float32' : like.dtype;
+  return like.engine.scalar(v, dtype);
 }
 
 function binary(
@@ -104,6 +107,7 @@ export const sin = (x: Tensor): Tensor => unary('sin', x, (dy, x) => mul(dy, cos
 export const cos = (x: Tensor): Tensor => unary('cos', x, (dy, x) => neg(mul(dy, sin(x))));
 export const floor = (x: Tensor): Tensor => unary('floor', x);
 export const ceil = (x: Tensor): Tensor => unary('ceil', x);
+/** Nearest integer, halves to even (as PyTorch). */
 export const round = (x: Tensor): Tensor => unary('round', x);
 export const erf = (x: Tensor): Tensor =>
   unary('erf', x, (dy, x) => mul(dy, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));

@@ -44,9 +44,21 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   return y;
 }
 
-/** Average pooling; `countIncludePad` (default true, as PyTorch) divides by the full window. */
-export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
-  const attrs = { ...poolAttrs(x, kernel, options, 'avgPool2d'), countIncludePad: options.countIncludePad ?? true };
+/** Average pooling, without dilation (as PyTorch); `countIncludePad` (default true) divides by the full window. */
+export function avgPool2d(
+  x: Tensor,
+  kernel: Pair,
+  options: Omit<Pool2dOptions, 'dilation'> & { countIncludePad?: boolean } = {},
+): Tensor {
+  // The backends ignore dilation here; refuse it rather than pool undilated windows.
+  const { dilation } = options as Pool2dOptions;
+  if (dilation !== undefined && pair(dilation, 'avgPool2d: dilation').some((d) => d !== 1)) {
+    throw new RangeError(`avgPool2d: dilation is not supported, got ${String(dilation)}`);
+  }
+  const attrs = {
+    ...poolAttrs(x, kernel, { ...options, dilation: 1 }, 'avgPool2d'),
+    countIncludePad: options.countIncludePad ?? true,
+  };
   const inputShape = [...x.shape];
   return x.engine.runKernel('avgPool2d', [x], attrs, (dys) => [
     x.engine.runKernel('avgPool2dGrad', [dys[0]], { ...attrs, inputShape })[0],

@@ -15,6 +15,7 @@ export class Adam extends Optimizer {
   readonly eps: number;
   readonly weightDecay: number;
   protected readonly decoupled: boolean = false;
+  private readonly updates = new Map<Tensor, number>();
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
     super(params, options.lr ?? 1e-3);
@@ -25,7 +26,9 @@ export class Adam extends Optimizer {
 
   protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): Tensor {
     const [b1, b2] = this.betas;
-    const t = this.stepCount;
+    // Bias correction counts this parameter's own updates (it may have skipped steps without a gradient).
+    const t = (this.updates.get(p) ?? 0) + 1;
+    this.updates.set(p, t);
     let param = p;
     let g = grad;
     if (this.weightDecay) {

@@ -1,5 +1,5 @@
 import type { Backend, BackendMemory, DataId, TensorInfo } from '../../backend.js';
-import type { DataArray, DType } from '../../dtype.js';
+import { type DataArray, type DType, promoteTypes } from '../../dtype.js';
 import type { KernelAttrs, KernelName } from '../../kernels.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { CpuBuffer } from './buffer.js';
@@ -96,7 +96,7 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
     return [cpu.output(r.values, r.shape, r.dtype)];
   },
   where: ([c, a, b], _attrs, cpu) => {
-    const dtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : a.dtype;
+    const dtype = promoteTypes(a.dtype, b.dtype);
     const r = ew.where(cpu.values(c.dataId), c.shape, cpu.values(a.dataId), a.shape, cpu.values(b.dataId), b.shape, dtype);
     return [cpu.output(r.values, r.shape, dtype)];
   },

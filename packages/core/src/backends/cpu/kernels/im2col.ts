@@ -26,49 +26,20 @@ export interface ColArgs {
 
 /** col = the patches of x (zeros where a window reads padding). */
 export function im2col(args: ColArgs): void {
-  forEachRowSpan(
-    args,
-    (x, src, col, dst, lo, hi, sw, outW) => {
-      col.fill(0, dst, dst + lo);
-      if (sw === 1) for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow];
-      else for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
-      col.fill(0, dst + hi, dst + outW);
-    },
-    (col, dst, outW) => col.fill(0, dst, dst + outW),
-  );
+  walk(args, false);
 }
 
 /** x += the adjoint of im2col applied to col (each patch entry added back where it was read). */
 export function col2im(args: ColArgs): void {
-  forEachRowSpan(
-    args,
-    (x, src, col, dst, lo, hi, sw) => {
-      if (sw === 1) for (let ow = lo; ow < hi; ow++) x[src + ow] += col[dst + ow];
-      else for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += col[dst + ow];
-    },
-    () => {},
-  );
+  walk(args, true);
 }
 
 /**
- * Walks every (image, patch row, output row): `inside` gets the span [lo, hi) of output
- * columns whose input column src + ow * sw lies in the image, `outside` an output row
- * whose input row is padding.
+ * Both directions share one walk over (image, patch row, output row). Along an output
+ * row the input column is ow * strideW + offW, so the in-image outputs are one span
+ * [lo, hi), computed once per kernel column instead of tested per element.
  */
-function forEachRowSpan(
-  { win, x, xOffset, xImageStride, images, col, colOffset, ldCol }: ColArgs,
-  inside: (
-    x: FloatArray,
-    src: number,
-    col: FloatArray,
-    dst: number,
-    lo: number,
-    hi: number,
-    sw: number,
-    outW: number,
-  ) => void,
-  outside: (col: FloatArray, dst: number, outW: number) => void,
-): void {
+function walk({ win, x, xOffset, xImageStride, images, col, colOffset, ldCol }: ColArgs, adjoint: boolean): void {
   const { channels, height: H, width: W, kernelH, kernelW, strideH: sh, strideW: sw, padTop, padLeft } = win;
   const { dilationH: dh, dilationW: dw, outH, outW } = win;
   const plane = H * W;
@@ -84,8 +55,19 @@ function forEachRowSpan(
           let dst = colOffset + ((c * kernelH + i) * kernelW + j) * ldCol + b * spatial;
           for (let oh = 0; oh < outH; oh++, dst += outW) {
             const ih = oh * sh - padTop + i * dh;
-            if (ih < 0 || ih >= H) outside(col, dst, outW);
-            else inside(x, xc + ih * W + offW, col, dst, lo, hi, sw, outW);
+            if (ih < 0 || ih >= H) {
+              if (!adjoint) col.fill(0, dst, dst + outW);
+              continue;
+            }
+            const src = xc + ih * W + offW;
+            if (adjoint) {
+              for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += col[dst + ow];
+            } else {
+              col.fill(0, dst, dst + lo);
+              if (sw === 1) for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow];
+              else for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
+              col.fill(0, dst + hi, dst + outW);
+            }
           }
         }
       }

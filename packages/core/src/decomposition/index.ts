@@ -1,0 +1,3 @@
+export * from './layer-info.js';
+export * from './metric.js';
+export * from './plugin.js';

@@ -1,0 +1,16 @@
+import type { Tensor } from '../tensor.js';
+
+/**
+ * What a decomposition minimises; the meeting point of norm and decomposition
+ * plugins. With `W_mat` the weight as O x P (P = I*Kh*Kw, im2col order):
+ * - frobenius: `‖W - What‖_F`;
+ * - whitened: `‖(W_mat - What_mat) L‖_F` with `L` (P x P, lower triangular,
+ *   L L^T = Sigma) from the Sigma norm;
+ * - weighted: `sum F (W - What)^2` with `F` shaped like W (Fisher, activation).
+ */
+export type Metric =
+  | { kind: 'frobenius' }
+  | { kind: 'whitened'; factor: Tensor }
+  | { kind: 'weighted'; weights: Tensor };
+
+export const FROBENIUS: Metric = { kind: 'frobenius' };
