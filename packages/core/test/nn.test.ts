@@ -159,6 +159,7 @@ describe('layers', () => {
       dilation: [1, 2],
       groups: 2,
       bias: true,
+      dtype: 'float32',
     });
     expect(() => new Conv2d(engine, 3, 6, 3, { groups: 2 })).toThrow(
       'Conv2d: groups=2 must divide inChannels=3 and outChannels=6',

@@ -16,7 +16,7 @@ type AnyConfig = any;
 
 /** Builders of the core layer types; packages with their own layers pass theirs to `buildModule`. */
 export const coreModuleBuilders: Readonly<Record<string, ModuleBuilder>> = {
-  Linear: (e, c: AnyConfig) => new Linear(e, c.inFeatures, c.outFeatures, { bias: c.bias }),
+  Linear: (e, c: AnyConfig) => new Linear(e, c.inFeatures, c.outFeatures, { bias: c.bias, dtype: c.dtype }),
   Conv2d: (e, c: AnyConfig) =>
     new Conv2d(e, c.inChannels, c.outChannels, c.kernelSize, {
       stride: c.stride,
@@ -24,6 +24,7 @@ export const coreModuleBuilders: Readonly<Record<string, ModuleBuilder>> = {
       dilation: c.dilation,
       groups: c.groups,
       bias: c.bias,
+      dtype: c.dtype,
     }),
   BatchNorm2d: (e, c: AnyConfig) => new BatchNorm2d(e, c.numFeatures, { eps: c.eps, momentum: c.momentum, affine: c.affine }),
   ReLU: (e) => new ReLU(e),

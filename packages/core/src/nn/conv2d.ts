@@ -11,6 +11,8 @@ export interface Conv2dLayerOptions {
   dilation?: Pair;
   groups?: number;
   bias?: boolean;
+  /** Parameter dtype (default float32; float64 on the CPU for exact checks). */
+  dtype?: 'float32' | 'float64';
 }
 
 /** 2-d convolution layer with weight [out, in/groups, Kh, Kw] (PyTorch's layout). */
@@ -41,8 +43,9 @@ export class Conv2d extends Module {
     }
     const fanIn = (inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
     const wShape = [outChannels, inChannels / this.groups, ...this.kernelSize];
-    this.weight = this.registerParameter('weight', defaultUniform(engine, wShape, fanIn));
-    this.bias = options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outChannels], fanIn));
+    const dtype = options.dtype ?? 'float32';
+    this.weight = this.registerParameter('weight', defaultUniform(engine, wShape, fanIn, dtype));
+    this.bias = options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outChannels], fanIn, dtype));
   }
 
   get typeName(): string {
@@ -58,6 +61,7 @@ export class Conv2d extends Module {
       dilation: this.dilation,
       groups: this.groups,
       bias: this.bias !== null,
+      dtype: this.weight.dtype,
     };
   }
 

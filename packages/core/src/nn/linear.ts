@@ -8,6 +8,8 @@ import { Module } from './module.js';
 
 export interface LinearOptions {
   bias?: boolean;
+  /** Parameter dtype (default float32; float64 on the CPU for exact checks). */
+  dtype?: 'float32' | 'float64';
 }
 
 /** y = x W^T + b with W [out, in] (PyTorch's layout); x is [..., in]. */
@@ -22,15 +24,17 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super(engine);
-    this.weight = this.registerParameter('weight', defaultUniform(engine, [outFeatures, inFeatures], inFeatures));
-    this.bias = options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outFeatures], inFeatures));
+    const dtype = options.dtype ?? 'float32';
+    this.weight = this.registerParameter('weight', defaultUniform(engine, [outFeatures, inFeatures], inFeatures, dtype));
+    this.bias =
+      options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outFeatures], inFeatures, dtype));
   }
 
   get typeName(): string {
     return 'Linear';
   }
   config() {
-    return { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null };
+    return { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, dtype: this.weight.dtype };
   }
 
   forward(x: Tensor): Tensor {
