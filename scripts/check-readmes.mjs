@@ -20,7 +20,11 @@ for (const dir of dirs) {
     const file = join(dir, `.readme-example-${i}.ts`);
     writeFileSync(file, code);
     try {
-      execFileSync(join(root, 'node_modules/.bin/tsx'), [file], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+      execFileSync(join(root, 'node_modules/.bin/tsx'), [file], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 300_000,
+      });
       ran++;
     } catch (e) {
       failed++;

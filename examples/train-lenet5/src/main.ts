@@ -45,12 +45,22 @@ async function main(): Promise<void> {
   if (values.weights) {
     await loadWeightsFile(model, values.weights);
     const accuracy = evaluate(engine, model, testSet);
-    report({ example: 'train-lenet5', mode: 'evaluate', weights: values.weights, data: source, test_accuracy: accuracy, epochs: 0, seconds: (Date.now() - started) / 1000 });
+    report({
+      example: 'train-lenet5',
+      mode: 'evaluate',
+      weights: values.weights,
+      data: source,
+      test_accuracy: accuracy,
+      epochs: 0,
+      seconds: (Date.now() - started) / 1000,
+    });
     return;
   }
 
   const trainSet = await loadFashionMnist({ source, split: 'train' });
-  console.error(`LeNet-5 (${model.numParameters()} params) on ${trainSet.count} training images (${source}), ${epochs} epochs`);
+  console.error(
+    `LeNet-5 (${model.numParameters()} params) on ${trainSet.count} training images (${source}), ${epochs} epochs`,
+  );
   const accuracy = train(engine, model, trainSet, testSet, {
     epochs,
     batchSize: positiveInt(values['batch-size'], 'batch-size'),
@@ -58,21 +68,39 @@ async function main(): Promise<void> {
     momentum: 0.9,
     weightDecay: 5e-4,
     seed,
-    onEpoch: (epoch, loss, acc) => console.error(`epoch ${epoch}: train loss ${loss.toFixed(4)}, test accuracy ${(100 * acc).toFixed(2)}%`),
+    onEpoch: (epoch, loss, acc) =>
+      console.error(
+        `epoch ${epoch}: train loss ${loss.toFixed(4)}, test accuracy ${(100 * acc).toFixed(2)}%`,
+      ),
   });
   if (values.out) await saveModuleFile(values.out, model);
-  report({ example: 'train-lenet5', test_accuracy: accuracy, epochs, seconds: (Date.now() - started) / 1000, data: source });
+  report({
+    example: 'train-lenet5',
+    test_accuracy: accuracy,
+    epochs,
+    seconds: (Date.now() - started) / 1000,
+    data: source,
+  });
 }
 
 function positiveInt(v: string | undefined, name: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'\n${USAGE}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name} must be a positive integer, got '${v}'\n${USAGE}`);
   return n;
 }
 
 function report(fields: Record<string, unknown>): void {
   const { example, test_accuracy, epochs, seconds, ...rest } = fields;
-  console.log(JSON.stringify({ example, test_accuracy, epochs, seconds: Math.round(Number(seconds) * 10) / 10, ...rest }));
+  console.log(
+    JSON.stringify({
+      example,
+      test_accuracy,
+      epochs,
+      seconds: Math.round(Number(seconds) * 10) / 10,
+      ...rest,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

@@ -22,14 +22,29 @@ export interface TrainOptions {
  * The reference recipe of shared/models: SGD with Nesterov momentum and weight
  * decay under a one-cycle schedule (PyTorch's OneCycleLR defaults), batch 128.
  */
-export function train(engine: Engine, model: LeNet5, trainSet: FashionMnist, testSet: FashionMnist, o: TrainOptions): number {
+export function train(
+  engine: Engine,
+  model: LeNet5,
+  trainSet: FashionMnist,
+  testSet: FashionMnist,
+  o: TrainOptions,
+): number {
   const stepsPerEpoch = Math.ceil(trainSet.count / o.batchSize);
-  const opt = new optim.SGD(model.parameters(), { lr: o.lr, momentum: o.momentum, nesterov: true, weightDecay: o.weightDecay });
-  const schedule = new optim.LrScheduler(opt, optim.oneCycleSchedule({ maxLr: o.lr, total: o.epochs * stepsPerEpoch }));
+  const opt = new optim.SGD(model.parameters(), {
+    lr: o.lr,
+    momentum: o.momentum,
+    nesterov: true,
+    weightDecay: o.weightDecay,
+  });
+  const schedule = new optim.LrScheduler(
+    opt,
+    optim.oneCycleSchedule({ maxLr: o.lr, total: o.epochs * stepsPerEpoch }),
+  );
   let accuracy = 0;
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     model.train();
-    const bar = o.progress === false ? null : new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, stepsPerEpoch);
+    const bar =
+      o.progress === false ? null : new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, stepsPerEpoch);
     let lossSum = 0;
     let step = 0;
     for (const b of batches({
@@ -77,7 +92,9 @@ export function evaluate(engine: Engine, model: LeNet5, data: FashionMnist, batc
     normalize: FASHION_MNIST_NORMALIZATION,
   })) {
     const hits = engine.noGrad(() =>
-      engine.tidy(() => sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size])))),
+      engine.tidy(() =>
+        sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size]))),
+      ),
     );
     correct += hits.itemSync();
     hits.dispose();

@@ -33,7 +33,9 @@ describe('train-lenet5', () => {
   });
 
   it('the PyTorch reference weights give the reference test accuracy (0.9046) to 0.1 point on the full test set', async () => {
-    const reference = JSON.parse(await readFile(`${MODELS}fmnist-lenet5.json`, 'utf8')) as { test_accuracy: number };
+    const reference = JSON.parse(await readFile(`${MODELS}fmnist-lenet5.json`, 'utf8')) as {
+      test_accuracy: number;
+    };
     const engine = createEngine();
     const model = new LeNet5(engine);
     await loadWeightsFile(model, `${MODELS}fmnist-lenet5.safetensors`);

@@ -31,7 +31,11 @@ export interface Backend {
   readonly dtypes: readonly DType[];
   /** The kernels this backend implements; core names any missing one in its error. */
   readonly kernels: ReadonlySet<KernelName>;
-  runKernel<K extends KernelName>(name: K, inputs: readonly TensorInfo[], attrs: KernelAttrs[K]): TensorInfo[];
+  runKernel<K extends KernelName>(
+    name: K,
+    inputs: readonly TensorInfo[],
+    attrs: KernelAttrs[K],
+  ): TensorInfo[];
   /** Uploads `values` into a new buffer with reference count 1. `values` may be kept, do not mutate it afterwards. */
   write(values: DataArray, shape: Shape, dtype: DType): DataId;
   read(dataId: DataId): Promise<DataArray>;

@@ -35,9 +35,19 @@ interface Scope {
 }
 
 /** Anything `tidy` may return: tensors anywhere inside arrays and plain objects survive the scope. */
-export type TensorContainer = Tensor | void | null | undefined | number | string | boolean | TensorContainer[] | {
-  [key: string]: TensorContainer;
-};
+export type TensorContainer =
+  | Tensor
+  // biome-ignore lint/suspicious/noConfusingVoidType: tidy(fn) must accept callbacks that return nothing.
+  | void
+  | null
+  | undefined
+  | number
+  | string
+  | boolean
+  | TensorContainer[]
+  | {
+      [key: string]: TensorContainer;
+    };
 
 /** The engine: one backend, the plugin registry, memory scopes, autodiff and a seeded generator. */
 export class Engine {
@@ -64,7 +74,9 @@ export class Engine {
   /** Switches to a registered backend plugin; only while no tensor is alive. */
   async setBackend(name: string): Promise<void> {
     if (this.liveTensors > 0) {
-      throw new Error(`setBackend('${name}'): ${this.liveTensors} tensors are alive on '${this.backend.name}'; dispose them first`);
+      throw new Error(
+        `setBackend('${name}'): ${this.liveTensors} tensors are alive on '${this.backend.name}'; dispose them first`,
+      );
     }
     const created = await this.plugins.get('backend', name).create();
     this.backend.dispose();
@@ -143,7 +155,11 @@ export class Engine {
    * Gradients of `root` with respect to `targets` (any tensors on its graph), returned
    * instead of accumulated into `.grad`. Missing paths give zeros.
    */
-  gradients(root: Tensor, targets: readonly Tensor[], options: { grad?: Tensor; retainGraph?: boolean } = {}): Tensor[] {
+  gradients(
+    root: Tensor,
+    targets: readonly Tensor[],
+    options: { grad?: Tensor; retainGraph?: boolean } = {},
+  ): Tensor[] {
     return runBackward(this, root, options.grad, targets, options.retainGraph ?? false)!;
   }
 
@@ -181,7 +197,9 @@ export class Engine {
   /** A new tensor sharing `x`'s data under another shape (reshape, detach); no kernel runs. */
   shareData(x: Tensor, shape: Shape, grad?: GradFn): Tensor {
     if (sizeOf(shape) !== x.size) {
-      throw new RangeError(`reshape: cannot view ${formatShape(x.shape)} (${x.size} elements) as ${formatShape(shape)}`);
+      throw new RangeError(
+        `reshape: cannot view ${formatShape(x.shape)} (${x.size} elements) as ${formatShape(shape)}`,
+      );
     }
     this.backend.incRef(x.dataId);
     const record = grad !== undefined && this.noGradDepth === 0 && x.requiresGrad;
@@ -190,7 +208,13 @@ export class Engine {
     return out;
   }
 
-  private record(op: string, inputs: readonly Tensor[], outputs: Tensor[], grad: GradFn, save: SaveSpec): void {
+  private record(
+    op: string,
+    inputs: readonly Tensor[],
+    outputs: Tensor[],
+    grad: GradFn,
+    save: SaveSpec,
+  ): void {
     const saved: SavedTensors = {
       inputs: save.inputs ? inputs.map((t) => this.clone(t)) : [],
       outputs: save.outputs ? outputs.map((t) => this.clone(t)) : [],
@@ -264,7 +288,9 @@ export class Engine {
     }
     const dtype = dtypeOf(data);
     if (!this.backend.dtypes.includes(dtype)) {
-      throw new TypeError(`The '${this.backend.name}' backend does not store ${dtype} (it has ${this.backend.dtypes.join(', ')})`);
+      throw new TypeError(
+        `The '${this.backend.name}' backend does not store ${dtype} (it has ${this.backend.dtypes.join(', ')})`,
+      );
     }
     return this.makeTensor(this.backend.write(data, shape, dtype), [...shape], dtype);
   }
@@ -311,18 +337,25 @@ export class Engine {
   }
 
   /** Uniform in [low, high) from the engine's seeded generator (or a fresh one when `seed` is given). */
-  rand(shape: readonly number[], options: { low?: number; high?: number; dtype?: DType; seed?: number } = {}): Tensor {
+  rand(
+    shape: readonly number[],
+    options: { low?: number; high?: number; dtype?: DType; seed?: number } = {},
+  ): Tensor {
     const { low = 0, high = 1, dtype = 'float32' } = options;
     assertValidShape(shape, 'rand');
     const rng = options.seed === undefined ? this.random : new SeededRandom(options.seed);
     const data = allocArray(dtype, sizeOf(shape));
     const single = dtype === 'float32';
-    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * (single ? rng.nextFloat32() : rng.next());
+    for (let i = 0; i < data.length; i++)
+      data[i] = low + (high - low) * (single ? rng.nextFloat32() : rng.next());
     return this.fromData(data, shape);
   }
 
   /** Normal with the given mean and std from the engine's seeded generator (or a fresh one when `seed` is given). */
-  randn(shape: readonly number[], options: { mean?: number; std?: number; dtype?: DType; seed?: number } = {}): Tensor {
+  randn(
+    shape: readonly number[],
+    options: { mean?: number; std?: number; dtype?: DType; seed?: number } = {},
+  ): Tensor {
     const { mean = 0, std = 1, dtype = 'float32' } = options;
     assertValidShape(shape, 'randn');
     const rng = options.seed === undefined ? this.random : new SeededRandom(options.seed);

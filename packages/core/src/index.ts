@@ -8,8 +8,16 @@ export { CpuBackend } from './backends/cpu/cpu-backend.js';
 export { type Batch, type BatchOptions, batches, type Normalization } from './data/batches.js';
 export { DataFormatError, type IdxData, type IdxTensor, parseIdx, writeIdx } from './data/idx.js';
 export { SeededRandom } from './data/prng.js';
+export * from './decomposition/index.js';
 export type { DataArray, DType, FloatArray } from './dtype.js';
-export { createEngine, Engine, type EngineMemory, type EngineOptions, type SaveSpec, type TensorContainer } from './engine.js';
+export {
+  createEngine,
+  Engine,
+  type EngineMemory,
+  type EngineOptions,
+  type SaveSpec,
+  type TensorContainer,
+} from './engine.js';
 export * from './io/safetensors.js';
 export * from './kernels.js';
 export * as linalg from './linalg/index.js';

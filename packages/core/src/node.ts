@@ -15,7 +15,11 @@ export async function saveModuleFile(path: string, module: Module): Promise<void
 }
 
 /** Loads a .safetensors file (ours or PyTorch's state dict) into an existing module. */
-export async function loadWeightsFile(module: Module, path: string, options: { strict?: boolean } = {}): Promise<void> {
+export async function loadWeightsFile(
+  module: Module,
+  path: string,
+  options: { strict?: boolean } = {},
+): Promise<void> {
   loadWeights(module, new Uint8Array(await readFile(path)), options);
 }
 

@@ -44,7 +44,9 @@ export class PluginRegistry {
 
   register(plugin: AnyPlugin): void {
     if (plugin === null || typeof plugin !== 'object') {
-      throw new TypeError(`engine.use: expected a plugin object, got ${plugin === null ? 'null' : typeof plugin}`);
+      throw new TypeError(
+        `engine.use: expected a plugin object, got ${plugin === null ? 'null' : typeof plugin}`,
+      );
     }
     const kinds = this.byKind.get(plugin.kind);
     if (!kinds) {

@@ -30,7 +30,9 @@ export function formatShape(shape: Shape): string {
 export function assertValidShape(shape: Shape, where: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new RangeError(`${where}: invalid shape ${formatShape(shape)}; dimensions must be non-negative integers`);
+      throw new RangeError(
+        `${where}: invalid shape ${formatShape(shape)}; dimensions must be non-negative integers`,
+      );
     }
   }
 }
@@ -70,7 +72,11 @@ export function normalizeAxis(axis: number, rank: number, where = 'axis'): numbe
 }
 
 /** Sorted, de-duplicated, non-negative axes; `undefined` means every axis. */
-export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, where = 'axes'): number[] {
+export function normalizeAxes(
+  axes: number | readonly number[] | undefined,
+  rank: number,
+  where = 'axes',
+): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const set = new Set(list.map((a) => normalizeAxis(a, rank, where)));

@@ -64,16 +64,20 @@ export class Tensor implements TensorInfo {
   dataSync(): DataArray {
     const backend = this.engine.backend;
     if (!backend.readSync) {
-      throw new Error(`dataSync() is not available on the '${backend.name}' backend; use 'await tensor.data()'`);
+      throw new Error(
+        `dataSync() is not available on the '${backend.name}' backend; use 'await tensor.data()'`,
+      );
     }
     return backend.readSync(this.dataId);
   }
   async item(): Promise<number> {
-    if (this.size !== 1) throw new RangeError(`item() needs a tensor of one element, got shape ${formatShape(this.shape)}`);
+    if (this.size !== 1)
+      throw new RangeError(`item() needs a tensor of one element, got shape ${formatShape(this.shape)}`);
     return (await this.data())[0];
   }
   itemSync(): number {
-    if (this.size !== 1) throw new RangeError(`item() needs a tensor of one element, got shape ${formatShape(this.shape)}`);
+    if (this.size !== 1)
+      throw new RangeError(`item() needs a tensor of one element, got shape ${formatShape(this.shape)}`);
     return this.dataSync()[0];
   }
   async toArray(): Promise<NestedArray> {
@@ -104,7 +108,8 @@ export class Tensor implements TensorInfo {
 
   /** Turns this tensor into a leaf that accumulates gradients into `.grad`. */
   requireGrad(flag = true): this {
-    if (flag && this.dtype === 'int32') throw new TypeError(`int32 tensor #${this.id} cannot require gradients`);
+    if (flag && this.dtype === 'int32')
+      throw new TypeError(`int32 tensor #${this.id} cannot require gradients`);
     this.requiresGrad = flag;
     return this;
   }

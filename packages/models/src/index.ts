@@ -10,5 +10,10 @@ export const modelBuilders: Readonly<Record<string, nn.ModuleBuilder>> = {
   LeNet5: (engine, config) => new LeNet5(engine, (config.classes as number) ?? 10),
   ResNet8: (engine, config) => new ResNet8(engine, (config.classes as number) ?? 10),
   BasicBlock: (engine, config) =>
-    new BasicBlock(engine, config.inChannels as number, config.outChannels as number, config.stride as number),
+    new BasicBlock(
+      engine,
+      config.inChannels as number,
+      config.outChannels as number,
+      config.stride as number,
+    ),
 };

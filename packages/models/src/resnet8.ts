@@ -13,9 +13,15 @@ export class BasicBlock extends nn.Module {
     readonly stride = 1,
   ) {
     super(engine);
-    this.registerModule('c1', new nn.Conv2d(engine, inChannels, outChannels, 3, { stride, padding: 1, bias: false }));
+    this.registerModule(
+      'c1',
+      new nn.Conv2d(engine, inChannels, outChannels, 3, { stride, padding: 1, bias: false }),
+    );
     this.registerModule('b1', new nn.BatchNorm2d(engine, outChannels));
-    this.registerModule('c2', new nn.Conv2d(engine, outChannels, outChannels, 3, { padding: 1, bias: false }));
+    this.registerModule(
+      'c2',
+      new nn.Conv2d(engine, outChannels, outChannels, 3, { padding: 1, bias: false }),
+    );
     this.registerModule('b2', new nn.BatchNorm2d(engine, outChannels));
     if (stride !== 1 || inChannels !== outChannels) {
       this.registerModule(

@@ -23,7 +23,10 @@ describe('reference models', () => {
     const engine = createEngine({ seed: 3 });
     const model = new ResNet8(engine).eval();
     const block = model.getModule('layer2');
-    block.replaceModule('c2', new nn.Sequential(engine, [new nn.Conv2d(engine, 32, 32, 3, { padding: 1, bias: false })]));
+    block.replaceModule(
+      'c2',
+      new nn.Sequential(engine, [new nn.Conv2d(engine, 32, 32, 3, { padding: 1, bias: false })]),
+    );
     const x = engine.randn([2, 1, 28, 28]);
     const bytes = await nn.saveModule(model);
     const copy = nn.loadModule(engine, bytes, modelBuilders).eval();

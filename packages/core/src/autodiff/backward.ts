@@ -28,7 +28,9 @@ export function runBackward(
     );
   }
   if (seed && !shapesEqual(seed.shape, root.shape)) {
-    throw new RangeError(`backward: gradient shape ${formatShape(seed.shape)} does not match ${formatShape(root.shape)}`);
+    throw new RangeError(
+      `backward: gradient shape ${formatShape(seed.shape)} does not match ${formatShape(root.shape)}`,
+    );
   }
   const nodes = topologicalNodes([root]);
   for (const node of nodes) {

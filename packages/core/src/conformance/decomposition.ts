@@ -96,7 +96,12 @@ function denseForward(layer: LayerInfo, weight: Tensor, bias: Tensor | null, x: 
     const y = matmul(x, weight, { transB: true });
     return bias ? add(y, bias) : y;
   }
-  return conv2d(x, weight, bias, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups });
+  return conv2d(x, weight, bias, {
+    stride: layer.stride,
+    padding: layer.padding,
+    dilation: layer.dilation,
+    groups: layer.groups,
+  });
 }
 
 /** Params and MACs of a module tree, counted from its Linear/Conv2d leaves on a real forward pass. */
@@ -109,14 +114,19 @@ export function measuredCost(module: Module, layer: LayerInfo): Cost {
       const positions = output.size / output.shape[0] / (mod instanceof Linear ? mod.outFeatures : 1);
       if (mod instanceof Linear) flops += mod.inFeatures * mod.outFeatures * positions;
       if (mod instanceof Conv2d) {
-        flops += (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size / output.shape[0];
+        flops +=
+          ((mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size) /
+          output.shape[0];
       }
     }),
   );
   try {
     engine.noGrad(() =>
       engine.tidy(() => {
-        const x = layer.kind === 'linear' ? engine.randn([1, layer.inChannels], { dtype: 'float64' }) : engine.randn([1, layer.inChannels, ...(layer.inputSize ?? [7, 8])], { dtype: 'float64' });
+        const x =
+          layer.kind === 'linear'
+            ? engine.randn([1, layer.inChannels], { dtype: 'float64' })
+            : engine.randn([1, layer.inChannels, ...(layer.inputSize ?? [7, 8])], { dtype: 'float64' });
         module.call(x);
       }),
     );
@@ -132,9 +142,14 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
   const numRuns = o.numRuns ?? 15;
   const opts = o.decomposeOptions ?? {};
   const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 });
-  const withRanks = o.layers.chain((layer) => fc.tuple(fc.constant(layer), o.ranks(layer, fc.double({ min: 0, max: 1, noNaN: true })), seeds));
+  const withRanks = o.layers.chain((layer) =>
+    fc.tuple(fc.constant(layer), o.ranks(layer, fc.double({ min: 0, max: 1, noNaN: true })), seeds),
+  );
   const prop = (check: (layer: LayerInfo, ranks: number[], seed: number) => Promise<void>) => () =>
-    fc.assert(fc.asyncProperty(withRanks, ([layer, ranks, seed]) => check(layer, ranks, seed)), { numRuns });
+    fc.assert(
+      fc.asyncProperty(withRanks, ([layer, ranks, seed]) => check(layer, ranks, seed)),
+      { numRuns },
+    );
 
   const checks: ConformanceCheck[] = [
     {
@@ -146,7 +161,8 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
         const err = relativeError(w, approx);
         w.dispose();
         approx.dispose();
-        if (!(err < o.recoveryTolerance)) throw new Error(`${layer.name} [${layer.weightShape}] at ranks [${ranks}]: relative error ${err}`);
+        if (!(err < o.recoveryTolerance))
+          throw new Error(`${layer.name} [${layer.weightShape}] at ranks [${ranks}]: relative error ${err}`);
       }),
     },
     {
@@ -157,7 +173,8 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
         const spec = plugin.rankSpec(layer);
         w.dispose();
         got.forEach((r, i) => {
-          if (r > ranks[i] || r > spec.max[i] || r < 1) throw new Error(`${layer.name}: rank ${i} is ${r}, requested ${ranks[i]}, bound ${spec.max[i]}`);
+          if (r > ranks[i] || r > spec.max[i] || r < 1)
+            throw new Error(`${layer.name}: rank ${i} is ${r}, requested ${ranks[i]}, bound ${spec.max[i]}`);
         });
       }),
     },
@@ -165,7 +182,9 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
       name: `${plugin.name}: the factorized layer equals the dense layer with the reconstructed weight (stride, padding, dilation, bias; rel. 1e-9)`,
       run: prop(async (layer, ranks, seed) => {
         const w = engine.randn(layer.weightShape, { dtype: 'float64', seed });
-        const bias = layer.bias ? engine.keep(engine.randn([layer.outChannels], { dtype: 'float64', seed: seed + 1 })) : null;
+        const bias = layer.bias
+          ? engine.keep(engine.randn([layer.outChannels], { dtype: 'float64', seed: seed + 1 }))
+          : null;
         const f = await plugin.decompose(w, layer, ranks, { ...opts, seed });
         const module = plugin.layer(f, layer, bias);
         engine.noGrad(() =>
@@ -173,11 +192,17 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
             const x =
               layer.kind === 'linear'
                 ? engine.randn([3, layer.inChannels], { dtype: 'float64', seed: seed + 2 })
-                : engine.randn([2, layer.inChannels, ...(layer.inputSize ?? [7, 8])], { dtype: 'float64', seed: seed + 2 });
+                : engine.randn([2, layer.inChannels, ...(layer.inputSize ?? [7, 8])], {
+                    dtype: 'float64',
+                    seed: seed + 2,
+                  });
             const expected = denseForward(layer, plugin.reconstruct(f), bias, x);
             const got = module.call(x);
             const err = relativeError(expected, got);
-            if (!(err < 1e-9)) throw new Error(`${layer.name}: factorized output differs from the dense one by ${err} (relative)`);
+            if (!(err < 1e-9))
+              throw new Error(
+                `${layer.name}: factorized output differs from the dense one by ${err} (relative)`,
+              );
           }),
         );
         module.dispose();
@@ -198,7 +223,9 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
         w.dispose();
         bias?.dispose();
         if (measured.params !== claimed.params || measured.flops !== claimed.flops) {
-          throw new Error(`${layer.name} at [${o.ranksOf(f)}]: cost() says ${JSON.stringify(claimed)}, the layer has ${JSON.stringify(measured)}`);
+          throw new Error(
+            `${layer.name} at [${o.ranksOf(f)}]: cost() says ${JSON.stringify(claimed)}, the layer has ${JSON.stringify(measured)}`,
+          );
         }
       }),
     },
@@ -213,7 +240,8 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
           await plugin.decompose(w, grouped, plugin.rankSpec(grouped).min as number[]);
           throw new Error('decompose accepted an unsupported layer');
         } catch (e) {
-          if (!(e instanceof Error) || !e.message.includes('features.3')) throw new Error(`the error does not name the layer: ${String(e)}`);
+          if (!(e instanceof Error) || !e.message.includes('features.3'))
+            throw new Error(`the error does not name the layer: ${String(e)}`);
         } finally {
           w.dispose();
         }
@@ -230,7 +258,8 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
         w.dispose();
         if (trace.length === 0) throw new Error('onIteration was never called');
         for (let i = 1; i < trace.length; i++) {
-          if (trace[i] > trace[i - 1] + 1e-7 * trace[0]) throw new Error(`error rose at iteration ${i}: ${trace[i - 1]} -> ${trace[i]}`);
+          if (trace[i] > trace[i - 1] + 1e-7 * trace[0])
+            throw new Error(`error rose at iteration ${i}: ${trace[i - 1]} -> ${trace[i]}`);
         }
       }),
     });
@@ -250,7 +279,8 @@ export function decompositionConformance<F>(o: DecompositionConformanceOptions<F
         };
         const [small, big] = [await errOf(ranks), await errOf(larger)];
         w.dispose();
-        if (big > small + 1e-9) throw new Error(`${layer.name}: error ${small} at [${ranks}] but ${big} at [${larger}]`);
+        if (big > small + 1e-9)
+          throw new Error(`${layer.name}: error ${small} at [${ranks}] but ${big} at [${larger}]`);
       }),
     });
   }

@@ -66,7 +66,9 @@ export function layerInfo(name: string, module: Module, inputSize?: readonly [nu
       inputSize,
     };
   }
-  throw new TypeError(`layerInfo: '${name}' is a ${module.typeName}; only Linear and Conv2d layers can be decomposed`);
+  throw new TypeError(
+    `layerInfo: '${name}' is a ${module.typeName}; only Linear and Conv2d layers can be decomposed`,
+  );
 }
 
 /** Output spatial size of a conv layer ([1, 1] for linear or when the input size is unknown). */

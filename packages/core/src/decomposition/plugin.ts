@@ -34,7 +34,12 @@ export interface DecompositionPlugin<F = unknown> extends PluginBase<'decomposit
   rankSpec(layer: LayerInfo): RankSpec;
   /** Params and MACs of the factorized layer at these ranks. */
   cost(layer: LayerInfo, ranks: readonly number[]): Cost;
-  decompose(weight: Tensor, layer: LayerInfo, ranks: readonly number[], options?: DecomposeOptions): Promise<F>;
+  decompose(
+    weight: Tensor,
+    layer: LayerInfo,
+    ranks: readonly number[],
+    options?: DecomposeOptions,
+  ): Promise<F>;
   /** The dense weight the factors represent, in the layer's weight shape. */
   reconstruct(factors: F): Tensor;
   /** Nearest point of the rank set to `weight` (ADMM's Z-step): reconstruct(decompose(...)). */

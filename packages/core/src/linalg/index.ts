@@ -50,6 +50,7 @@ export {
   type TriangularOptions,
 } from './solve.js';
 export { type SVD, type SvdOptions, svd } from './svd.js';
+export { fromMatrix, fromNdArray, toMatrix, toNdArray } from './tensor-bridge.js';
 export {
   fold,
   type ModeProductOptions,
@@ -60,4 +61,3 @@ export {
   unfold,
 } from './tensor-ops.js';
 export { svdTruncated, type TruncatedMethod, type TruncatedSvdOptions } from './truncated.js';
-export { fromMatrix, fromNdArray, toMatrix, toNdArray } from './tensor-bridge.js';

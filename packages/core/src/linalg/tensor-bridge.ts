@@ -13,7 +13,8 @@ import { type NdArray, ndarray } from './tensor-ops.js';
 
 /** A float64 copy of a 2-d tensor. */
 export async function toMatrix(t: Tensor): Promise<Matrix> {
-  if (t.rank !== 2) throw new LinalgError('toMatrix', [...t.shape], `expected a 2-d tensor, got ${formatShape(t.shape)}`);
+  if (t.rank !== 2)
+    throw new LinalgError('toMatrix', [...t.shape], `expected a 2-d tensor, got ${formatShape(t.shape)}`);
   const values = await t.data();
   return matrix(t.shape[0], t.shape[1], values instanceof Float64Array ? values : Float64Array.from(values));
 }
@@ -36,5 +37,8 @@ export function fromNdArray(engine: Engine, x: NdArray, dtype: DType = 'float32'
 
 function fromValues(engine: Engine, data: Float64Array, shape: readonly number[], dtype: DType): Tensor {
   if (dtype === 'float64') return engine.fromData(data.slice(), shape);
-  return engine.fromData(dtype === 'float32' ? Float32Array.from(data) : Int32Array.from(data, Math.round), shape);
+  return engine.fromData(
+    dtype === 'float32' ? Float32Array.from(data) : Int32Array.from(data, Math.round),
+    shape,
+  );
 }

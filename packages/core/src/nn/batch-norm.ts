@@ -43,12 +43,19 @@ export class BatchNorm2d extends Module {
     return 'BatchNorm2d';
   }
   config() {
-    return { numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum, affine: this.weight !== null };
+    return {
+      numFeatures: this.numFeatures,
+      eps: this.eps,
+      momentum: this.momentum,
+      affine: this.weight !== null,
+    };
   }
 
   forward(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.numFeatures) {
-      throw new RangeError(`BatchNorm2d(${this.numFeatures}): expected input [N, ${this.numFeatures}, H, W], got [${x.shape}]`);
+      throw new RangeError(
+        `BatchNorm2d(${this.numFeatures}): expected input [N, ${this.numFeatures}, H, W], got [${x.shape}]`,
+      );
     }
     if (this.training) {
       this.engine.noGrad(() => {

@@ -1,15 +1,19 @@
 import type { Engine } from '../engine.js';
-import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from './pooling.js';
 import { GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from './activations.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { Identity, Residual, Sequential } from './containers.js';
 import { Conv2d } from './conv2d.js';
-import { Flatten, Dropout } from './layers.js';
+import { Dropout, Flatten } from './layers.js';
 import { Linear } from './linear.js';
 import type { Module, ModuleConfig, ModuleDescription } from './module.js';
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from './pooling.js';
 
 /** Rebuilds one module type from its config and its already rebuilt children. */
-export type ModuleBuilder = (engine: Engine, config: ModuleConfig, children: Record<string, Module>) => Module;
+export type ModuleBuilder = (
+  engine: Engine,
+  config: ModuleConfig,
+  children: Record<string, Module>,
+) => Module;
 
 // biome-ignore lint/suspicious/noExplicitAny: configs are JSON read back from a file; each builder knows its own.
 type AnyConfig = any;
@@ -26,16 +30,22 @@ export const coreModuleBuilders: Readonly<Record<string, ModuleBuilder>> = {
       bias: c.bias,
       dtype: c.dtype,
     }),
-  BatchNorm2d: (e, c: AnyConfig) => new BatchNorm2d(e, c.numFeatures, { eps: c.eps, momentum: c.momentum, affine: c.affine }),
+  BatchNorm2d: (e, c: AnyConfig) =>
+    new BatchNorm2d(e, c.numFeatures, { eps: c.eps, momentum: c.momentum, affine: c.affine }),
   ReLU: (e) => new ReLU(e),
   GELU: (e) => new GELU(e),
   Sigmoid: (e) => new Sigmoid(e),
   Tanh: (e) => new Tanh(e),
   Softmax: (e, c: AnyConfig) => new Softmax(e, c.axis),
   LogSoftmax: (e, c: AnyConfig) => new LogSoftmax(e, c.axis),
-  MaxPool2d: (e, c: AnyConfig) => new MaxPool2d(e, c.kernelSize, { stride: c.stride, padding: c.padding, dilation: c.dilation }),
+  MaxPool2d: (e, c: AnyConfig) =>
+    new MaxPool2d(e, c.kernelSize, { stride: c.stride, padding: c.padding, dilation: c.dilation }),
   AvgPool2d: (e, c: AnyConfig) =>
-    new AvgPool2d(e, c.kernelSize, { stride: c.stride, padding: c.padding, countIncludePad: c.countIncludePad }),
+    new AvgPool2d(e, c.kernelSize, {
+      stride: c.stride,
+      padding: c.padding,
+      countIncludePad: c.countIncludePad,
+    }),
   AdaptiveAvgPool2d: (e, c: AnyConfig) => new AdaptiveAvgPool2d(e, c.outputSize),
   AdaptiveMaxPool2d: (e, c: AnyConfig) => new AdaptiveMaxPool2d(e, c.outputSize),
   Flatten: (e, c: AnyConfig) => new Flatten(e, c.startAxis, c.endAxis),
@@ -48,7 +58,8 @@ export const coreModuleBuilders: Readonly<Record<string, ModuleBuilder>> = {
         .sort((a, b) => Number(a) - Number(b))
         .map((k) => children[k]),
     ),
-  Residual: (e, _c, ch) => new Residual(e, ch.main, { shortcut: ch.shortcut ?? null, after: ch.after ?? null }),
+  Residual: (e, _c, ch) =>
+    new Residual(e, ch.main, { shortcut: ch.shortcut ?? null, after: ch.after ?? null }),
 };
 
 /** Builds a module tree (freshly initialised weights) from its description. */
@@ -76,7 +87,8 @@ export function buildModule(
   const defaults = new Map(module.namedChildren());
   for (const [name, child] of Object.entries(children)) {
     const current = defaults.get(name);
-    if (current === undefined) throw new Error(`buildModule: '${description.type}' at '${path || '(root)'}' has no child '${name}'`);
+    if (current === undefined)
+      throw new Error(`buildModule: '${description.type}' at '${path || '(root)'}' has no child '${name}'`);
     if (current !== child) {
       module.replaceModule(name, child);
       current.dispose();

@@ -48,7 +48,11 @@ export class Residual extends Module {
   readonly shortcut: Module | null;
   readonly after: Module | null;
 
-  constructor(engine: Engine, main: Module, options: { shortcut?: Module | null; after?: Module | null } = {}) {
+  constructor(
+    engine: Engine,
+    main: Module,
+    options: { shortcut?: Module | null; after?: Module | null } = {},
+  ) {
     super(engine);
     this.main = this.registerModule('main', main);
     this.shortcut = options.shortcut ? this.registerModule('shortcut', options.shortcut) : null;

@@ -39,13 +39,18 @@ export class Conv2d extends Module {
     this.dilation = pair(options.dilation ?? 1, 'Conv2d: dilation');
     this.groups = options.groups ?? 1;
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new RangeError(`Conv2d: groups=${this.groups} must divide inChannels=${inChannels} and outChannels=${outChannels}`);
+      throw new RangeError(
+        `Conv2d: groups=${this.groups} must divide inChannels=${inChannels} and outChannels=${outChannels}`,
+      );
     }
     const fanIn = (inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
     const wShape = [outChannels, inChannels / this.groups, ...this.kernelSize];
     const dtype = options.dtype ?? 'float32';
     this.weight = this.registerParameter('weight', defaultUniform(engine, wShape, fanIn, dtype));
-    this.bias = options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outChannels], fanIn, dtype));
+    this.bias =
+      options.bias === false
+        ? null
+        : this.registerParameter('bias', defaultUniform(engine, [outChannels], fanIn, dtype));
   }
 
   get typeName(): string {
@@ -67,7 +72,9 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
-      throw new RangeError(`Conv2d(${this.inChannels} -> ${this.outChannels}): expected input [N, ${this.inChannels}, H, W], got ${formatShape(x.shape)}`);
+      throw new RangeError(
+        `Conv2d(${this.inChannels} -> ${this.outChannels}): expected input [N, ${this.inChannels}, H, W], got ${formatShape(x.shape)}`,
+      );
     }
     return conv2d(x, this.weight, this.bias, {
       stride: this.stride,

@@ -25,21 +25,33 @@ export class Linear extends Module {
   ) {
     super(engine);
     const dtype = options.dtype ?? 'float32';
-    this.weight = this.registerParameter('weight', defaultUniform(engine, [outFeatures, inFeatures], inFeatures, dtype));
+    this.weight = this.registerParameter(
+      'weight',
+      defaultUniform(engine, [outFeatures, inFeatures], inFeatures, dtype),
+    );
     this.bias =
-      options.bias === false ? null : this.registerParameter('bias', defaultUniform(engine, [outFeatures], inFeatures, dtype));
+      options.bias === false
+        ? null
+        : this.registerParameter('bias', defaultUniform(engine, [outFeatures], inFeatures, dtype));
   }
 
   get typeName(): string {
     return 'Linear';
   }
   config() {
-    return { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, dtype: this.weight.dtype };
+    return {
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      bias: this.bias !== null,
+      dtype: this.weight.dtype,
+    };
   }
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new RangeError(`Linear(${this.inFeatures} -> ${this.outFeatures}): input ${formatShape(x.shape)} does not end in ${this.inFeatures}`);
+      throw new RangeError(
+        `Linear(${this.inFeatures} -> ${this.outFeatures}): input ${formatShape(x.shape)} does not end in ${this.inFeatures}`,
+      );
     }
     return this.engine.tidy(() => {
       const y = matmul(x, this.weight, { transB: true });

@@ -70,7 +70,9 @@ export abstract class Module {
   /** Replaces a child module (how compression swaps a dense layer for a factorized one). */
   replaceModule(name: string, m: Module): void {
     if (!this.children.has(name)) {
-      throw new Error(`${this.typeName}: no child module '${name}' (children: ${[...this.children.keys()].join(', ')})`);
+      throw new Error(
+        `${this.typeName}: no child module '${name}' (children: ${[...this.children.keys()].join(', ')})`,
+      );
     }
     this.children.set(name, m);
   }
@@ -81,7 +83,9 @@ export abstract class Module {
     for (const part of path ? path.split('.') : []) {
       const next = m.children.get(part);
       if (!next) {
-        throw new Error(`${this.typeName}: no module '${path}' ('${part}' is not among ${[...m.children.keys()].join(', ') || 'no children'})`);
+        throw new Error(
+          `${this.typeName}: no module '${path}' ('${part}' is not among ${[...m.children.keys()].join(', ') || 'no children'})`,
+        );
       }
       m = next;
     }
@@ -151,8 +155,14 @@ export abstract class Module {
       const value = state.get(name);
       if (!value) continue;
       if (value.isDisposed) throw new Error(`loadStateDict: '${name}' was disposed`);
-      if (value.size !== target.size || value.rank !== target.rank || value.shape.some((d, i) => d !== target.shape[i])) {
-        throw new RangeError(`loadStateDict: '${name}' has shape ${formatShape(value.shape)}, expected ${formatShape(target.shape)}`);
+      if (
+        value.size !== target.size ||
+        value.rank !== target.rank ||
+        value.shape.some((d, i) => d !== target.shape[i])
+      ) {
+        throw new RangeError(
+          `loadStateDict: '${name}' has shape ${formatShape(value.shape)}, expected ${formatShape(target.shape)}`,
+        );
       }
       pairs.push([target, value]);
     }
@@ -198,5 +208,6 @@ function join(prefix: string, name: string): string {
 }
 
 function checkName(name: string, m: Module): void {
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`${m.constructor.name}: invalid member name '${name}' (letters, digits, _)`);
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new Error(`${m.constructor.name}: invalid member name '${name}' (letters, digits, _)`);
 }

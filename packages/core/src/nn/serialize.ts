@@ -18,7 +18,10 @@ const DESCRIPTION_KEY = 'lowrank.module';
 export async function saveModule(module: Module): Promise<Uint8Array> {
   const tensors: Record<string, SafetensorsTensorInput> = {};
   for (const [name, t] of module.stateDict()) tensors[name] = await toSafetensors(t);
-  return serializeSafetensors(tensors, { [DESCRIPTION_KEY]: JSON.stringify(module.describe()), format: 'lowrank' });
+  return serializeSafetensors(tensors, {
+    [DESCRIPTION_KEY]: JSON.stringify(module.describe()),
+    format: 'lowrank',
+  });
 }
 
 async function toSafetensors(t: Tensor): Promise<SafetensorsTensorInput> {
@@ -72,11 +75,17 @@ export function loadWeights(module: Module, bytes: Uint8Array, options: { strict
 }
 
 /** Rebuilds a module saved by `saveModule`: its tree from the description, then its weights. */
-export function loadModule(engine: Engine, bytes: Uint8Array, builders: Readonly<Record<string, ModuleBuilder>> = {}): Module {
+export function loadModule(
+  engine: Engine,
+  bytes: Uint8Array,
+  builders: Readonly<Record<string, ModuleBuilder>> = {},
+): Module {
   const { metadata } = parseSafetensors(bytes);
   const json = metadata[DESCRIPTION_KEY];
   if (!json) {
-    throw new Error(`loadModule: the file has no '${DESCRIPTION_KEY}' description (not saved by saveModule); build the model in code and use loadWeights`);
+    throw new Error(
+      `loadModule: the file has no '${DESCRIPTION_KEY}' description (not saved by saveModule); build the model in code and use loadWeights`,
+    );
   }
   const module = buildModule(engine, JSON.parse(json) as ModuleDescription, builders);
   loadWeights(module, bytes);

@@ -25,10 +25,17 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
   const c = x.shape[1];
   const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
   const axes = x.shape.flatMap((_, i) => (i === 1 ? [] : [i]));
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
-    if (t && (t.rank !== 1 || t.shape[0] !== c)) throw new RangeError(`batchNorm: ${name} must be [${c}], got ${formatShape(t.shape)}`);
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && (t.rank !== 1 || t.shape[0] !== c))
+      throw new RangeError(`batchNorm: ${name} must be [${c}], got ${formatShape(t.shape)}`);
   }
-  if (!training && (!runningMean || !runningVar)) throw new Error('batchNorm: evaluation mode needs runningMean and runningVar');
+  if (!training && (!runningMean || !runningVar))
+    throw new Error('batchNorm: evaluation mode needs runningMean and runningVar');
   const engine = x.engine;
   return engine.tidy(() => {
     let m: Tensor;

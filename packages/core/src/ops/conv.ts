@@ -17,7 +17,8 @@ export interface Conv2dOptions {
 
 export function pair(v: Pair, name: string): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((d) => Number.isInteger(d) && d >= 1)) throw new RangeError(`${name} must be positive integers, got ${String(v)}`);
+  if (!p.every((d) => Number.isInteger(d) && d >= 1))
+    throw new RangeError(`${name} must be positive integers, got ${String(v)}`);
   return p;
 }
 
@@ -26,12 +27,20 @@ export function padding4(v: Padding): [number, number, number, number] {
   if (typeof v === 'number') p = [v, v, v, v];
   else if (v.length === 2) p = [v[0], v[0], v[1], v[1]];
   else p = [v[0], v[1], v[2], v[3]];
-  if (!p.every((d) => Number.isInteger(d) && d >= 0)) throw new RangeError(`padding must be non-negative integers, got ${String(v)}`);
+  if (!p.every((d) => Number.isInteger(d) && d >= 0))
+    throw new RangeError(`padding must be non-negative integers, got ${String(v)}`);
   return p;
 }
 
 /** Output length of a sliding window (PyTorch's formula). */
-export function windowOutput(size: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
+export function windowOutput(
+  size: number,
+  kernel: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+  dilation: number,
+): number {
   return Math.floor((size + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
@@ -66,15 +75,20 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
 
 function checkConv(x: Tensor, w: Tensor, bias: Tensor | null | undefined, a: Conv2dAttrs): void {
   if (x.rank !== 4) throw new RangeError(`conv2d: input must be [N, C, H, W], got ${formatShape(x.shape)}`);
-  if (w.rank !== 4) throw new RangeError(`conv2d: weight must be [O, C/groups, Kh, Kw], got ${formatShape(w.shape)}`);
+  if (w.rank !== 4)
+    throw new RangeError(`conv2d: weight must be [O, C/groups, Kh, Kw], got ${formatShape(w.shape)}`);
   const [, c, h, wd] = x.shape;
   const [o, cg, kh, kw] = w.shape;
   const g = a.groups;
   if (!Number.isInteger(g) || g < 1 || c % g !== 0 || o % g !== 0) {
-    throw new RangeError(`conv2d: groups=${g} must divide the input channels (${c}) and the output channels (${o})`);
+    throw new RangeError(
+      `conv2d: groups=${g} must divide the input channels (${c}) and the output channels (${o})`,
+    );
   }
   if (cg * g !== c) {
-    throw new RangeError(`conv2d: weight ${formatShape(w.shape)} expects ${cg * g} input channels with groups=${g}, input has ${c}`);
+    throw new RangeError(
+      `conv2d: weight ${formatShape(w.shape)} expects ${cg * g} input channels with groups=${g}, input has ${c}`,
+    );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
     throw new RangeError(`conv2d: bias must be [${o}], got ${formatShape(bias.shape)}`);

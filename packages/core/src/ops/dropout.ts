@@ -9,7 +9,10 @@ export function dropout(x: Tensor, p: number, training = true): Tensor {
   if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x.reshape(x.shape);
   return x.engine.tidy(() => {
-    const keep = greaterEqual(x.engine.rand(x.shape, { dtype: x.dtype === 'float64' ? 'float64' : 'float32' }), p);
+    const keep = greaterEqual(
+      x.engine.rand(x.shape, { dtype: x.dtype === 'float64' ? 'float64' : 'float32' }),
+      p,
+    );
     return div(mul(x, keep), 1 - p);
   });
 }

@@ -41,15 +41,20 @@ function parseSpec(spec: string, operands: Tensor[]): ParsedSpec {
   }
   const sizes = new Map<string, number>();
   inputs.forEach((s, i) => {
-    if (!/^[a-zA-Z]*$/.test(s)) throw new RangeError(`einsum '${spec}': indices must be letters (no ellipsis)`);
+    if (!/^[a-zA-Z]*$/.test(s))
+      throw new RangeError(`einsum '${spec}': indices must be letters (no ellipsis)`);
     if (s.length !== operands[i].rank) {
-      throw new RangeError(`einsum '${spec}': operand ${i} has rank ${operands[i].rank} but '${s}' names ${s.length} axes`);
+      throw new RangeError(
+        `einsum '${spec}': operand ${i} has rank ${operands[i].rank} but '${s}' names ${s.length} axes`,
+      );
     }
-    if (new Set(s).size !== s.length) throw new RangeError(`einsum '${spec}': repeated index in '${s}' (diagonals) is not supported`);
+    if (new Set(s).size !== s.length)
+      throw new RangeError(`einsum '${spec}': repeated index in '${s}' (diagonals) is not supported`);
     [...s].forEach((c, axis) => {
       const d = operands[i].shape[axis];
       const seen = sizes.get(c);
-      if (seen !== undefined && seen !== d) throw new RangeError(`einsum '${spec}': index '${c}' has sizes ${seen} and ${d}`);
+      if (seen !== undefined && seen !== d)
+        throw new RangeError(`einsum '${spec}': index '${c}' has sizes ${seen} and ${d}`);
       sizes.set(c, d);
     });
   });
@@ -57,9 +62,14 @@ function parseSpec(spec: string, operands: Tensor[]): ParsedSpec {
   if (output === undefined) {
     const counts = new Map<string, number>();
     for (const c of inputs.join('')) counts.set(c, (counts.get(c) ?? 0) + 1);
-    output = [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('');
+    output = [...counts]
+      .filter(([, n]) => n === 1)
+      .map(([c]) => c)
+      .sort()
+      .join('');
   }
-  for (const c of output) if (!sizes.has(c)) throw new RangeError(`einsum '${spec}': output index '${c}' is not in any input`);
+  for (const c of output)
+    if (!sizes.has(c)) throw new RangeError(`einsum '${spec}': output index '${c}' is not in any input`);
   return { inputs, output };
 }
 
@@ -77,13 +87,23 @@ function contractPair(a: Tensor, ia: string, b: Tensor, ib: string, needed: Set<
   const bFree = [...ib].filter((c) => !ia.includes(c));
   const dim = (t: Tensor, s: string, c: string): number => t.shape[s.indexOf(c)];
   const prodOf = (t: Tensor, s: string, cs: string[]): number => cs.reduce((p, c) => p * dim(t, s, c), 1);
-  const at = transpose(a, [...batch, ...aFree, ...contracted].map((c) => ia.indexOf(c)));
-  const bt = transpose(b, [...batch, ...contracted, ...bFree].map((c) => ib.indexOf(c)));
+  const at = transpose(
+    a,
+    [...batch, ...aFree, ...contracted].map((c) => ia.indexOf(c)),
+  );
+  const bt = transpose(
+    b,
+    [...batch, ...contracted, ...bFree].map((c) => ib.indexOf(c)),
+  );
   const nb = prodOf(a, ia, batch);
   const m = prodOf(a, ia, aFree);
   const k = prodOf(a, ia, contracted);
   const n = prodOf(b, ib, bFree);
   const y = matmul(reshape(at, [nb, m, k]), reshape(bt, [nb, k, n]));
-  const shape = [...batch.map((c) => dim(a, ia, c)), ...aFree.map((c) => dim(a, ia, c)), ...bFree.map((c) => dim(b, ib, c))];
+  const shape = [
+    ...batch.map((c) => dim(a, ia, c)),
+    ...aFree.map((c) => dim(a, ia, c)),
+    ...bFree.map((c) => dim(b, ib, c)),
+  ];
   return [reshape(y, shape), [...batch, ...aFree, ...bFree].join('')];
 }

@@ -2,8 +2,8 @@ import type { DType } from '../dtype.js';
 import type { BinaryOp, UnaryOp } from '../kernels.js';
 import { broadcastedAxes, broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { reshape } from './shape.js';
 import { sum } from './reduce.js';
+import { reshape } from './shape.js';
 
 /** Numbers in binary ops become scalars of the other operand's dtype. */
 export type TensorOrNumber = Tensor | number;
@@ -62,7 +62,8 @@ function binary(
 }
 
 export const add = (a: TensorOrNumber, b: TensorOrNumber): Tensor => binary('add', a, b, (dy) => [dy, dy]);
-export const sub = (a: TensorOrNumber, b: TensorOrNumber): Tensor => binary('sub', a, b, (dy) => [dy, neg(dy)]);
+export const sub = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
+  binary('sub', a, b, (dy) => [dy, neg(dy)]);
 export const mul = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
   binary('mul', a, b, (dy, x, y) => [mul(dy, y), mul(dy, x)]);
 export const div = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
@@ -102,7 +103,8 @@ export const log = (x: Tensor): Tensor => unary('log', x, (dy, x) => div(dy, x))
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, (dy, _x, y) => div(dy, mul(y, 2)));
 export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x, (dy, x, y) => mul(dy, div(y, mul(x, -2))));
 export const square = (x: Tensor): Tensor => unary('square', x, (dy, x) => mul(dy, mul(x, 2)));
-export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x, (dy, _x, y) => neg(mul(dy, square(y))));
+export const reciprocal = (x: Tensor): Tensor =>
+  unary('reciprocal', x, (dy, _x, y) => neg(mul(dy, square(y))));
 export const sin = (x: Tensor): Tensor => unary('sin', x, (dy, x) => mul(dy, cos(x)));
 export const cos = (x: Tensor): Tensor => unary('cos', x, (dy, x) => neg(mul(dy, sin(x))));
 export const floor = (x: Tensor): Tensor => unary('floor', x);

@@ -1,7 +1,7 @@
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add, mul, neg, square, sub } from './elementwise.js';
 import { logSoftmax } from './activation.js';
+import { add, mul, neg, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { oneHot } from './shape.js';
 
@@ -33,7 +33,8 @@ export function crossEntropy(
 ): Tensor {
   checkLabels(logits, labels, 'crossEntropy');
   const { reduction = 'mean', labelSmoothing = 0 } = options;
-  if (labelSmoothing < 0 || labelSmoothing > 1) throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (labelSmoothing < 0 || labelSmoothing > 1)
+    throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   return logits.engine.tidy(() => {
     const logp = logSoftmax(logits, 1);
     const classes = logits.shape[1];
@@ -58,7 +59,8 @@ function floatType(t: Tensor): 'float32' | 'float64' {
 }
 
 function checkLabels(scores: Tensor, labels: Tensor, name: string): void {
-  if (scores.rank !== 2) throw new RangeError(`${name}: scores must be [N, C], got ${formatShape(scores.shape)}`);
+  if (scores.rank !== 2)
+    throw new RangeError(`${name}: scores must be [N, C], got ${formatShape(scores.shape)}`);
   if (labels.dtype !== 'int32' || labels.rank !== 1 || labels.shape[0] !== scores.shape[0]) {
     throw new RangeError(
       `${name}: labels must be int32 [${scores.shape[0]}], got ${labels.dtype} ${formatShape(labels.shape)}`,
@@ -70,7 +72,8 @@ function checkLabels(scores: Tensor, labels: Tensor, name: string): void {
     const values = backend.readSync(labels.dataId);
     const c = scores.shape[1];
     for (let i = 0; i < values.length; i++) {
-      if (values[i] < 0 || values[i] >= c) throw new RangeError(`${name}: label ${values[i]} at ${i} is outside [0, ${c})`);
+      if (values[i] < 0 || values[i] >= c)
+        throw new RangeError(`${name}: label ${values[i]} at ${i} is outside [0, ${c})`);
     }
   }
 }

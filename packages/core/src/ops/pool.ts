@@ -1,7 +1,7 @@
 import type { Pool2dAttrs } from '../kernels.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { type Padding, type Pair, pair, padding4, windowOutput } from './conv.js';
+import { type Padding, type Pair, padding4, pair, windowOutput } from './conv.js';
 
 export interface Pool2dOptions {
   /** Defaults to the kernel size. */
@@ -25,7 +25,8 @@ function poolAttrs(x: Tensor, kernel: Pair, options: Pool2dOptions, name: string
   }
   const ho = windowOutput(x.shape[2], k[0], attrs.stride[0], pt, pb, attrs.dilation[0]);
   const wo = windowOutput(x.shape[3], k[1], attrs.stride[1], pl, pr, attrs.dilation[1]);
-  if (ho < 1 || wo < 1) throw new RangeError(`${name}: kernel ${k} does not fit the input ${formatShape(x.shape)}`);
+  if (ho < 1 || wo < 1)
+    throw new RangeError(`${name}: kernel ${k} does not fit the input ${formatShape(x.shape)}`);
   return attrs;
 }
 

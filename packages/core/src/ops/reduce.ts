@@ -10,7 +10,13 @@ function keptShape(shape: readonly number[], axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
-function reduceKernel(op: ReduceOp, x: Tensor, axes: Axes, keepDims: boolean, grad?: (dy: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+function reduceKernel(
+  op: ReduceOp,
+  x: Tensor,
+  axes: Axes,
+  keepDims: boolean,
+  grad?: (dy: Tensor, x: Tensor, y: Tensor) => Tensor,
+): Tensor {
   const ax = normalizeAxes(axes, x.rank, op);
   const kept = keptShape(x.shape, ax);
   const y = x.engine.runKernel(
@@ -70,7 +76,11 @@ export function mean(x: Tensor, axes?: Axes, keepDims = false): Tensor {
 }
 
 /** Variance over `axes`; `correction` 1 gives the unbiased estimate (PyTorch's default), 0 the biased one. */
-export function variance(x: Tensor, axes?: Axes, options: { keepDims?: boolean; correction?: number } = {}): Tensor {
+export function variance(
+  x: Tensor,
+  axes?: Axes,
+  options: { keepDims?: boolean; correction?: number } = {},
+): Tensor {
   const { keepDims = false, correction = 1 } = options;
   const ax = normalizeAxes(axes, x.rank, 'variance');
   const n = ax.reduce((s, a) => s * x.shape[a], 1);
@@ -81,7 +91,11 @@ export function variance(x: Tensor, axes?: Axes, options: { keepDims?: boolean; 
 }
 
 /** Standard deviation, see `variance`. */
-export function std(x: Tensor, axes?: Axes, options: { keepDims?: boolean; correction?: number } = {}): Tensor {
+export function std(
+  x: Tensor,
+  axes?: Axes,
+  options: { keepDims?: boolean; correction?: number } = {},
+): Tensor {
   return x.engine.tidy(() => sqrt(variance(x, axes, options)));
 }
 
@@ -102,16 +116,27 @@ export function logSumExp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
     const m = x.engine.noGrad(() => max(x, ax, true));
     const s = log(sum(exp(sub(x, m)), ax, true));
     const out = add(s, m);
-    return keepDims ? out : reshape(out, x.shape.filter((_, i) => !ax.includes(i)));
+    return keepDims
+      ? out
+      : reshape(
+          out,
+          x.shape.filter((_, i) => !ax.includes(i)),
+        );
   });
 }
 
 /** Index of the largest entry along `axis` (int32); the first wins on ties. */
 export function argmax(x: Tensor, axis = -1): Tensor {
-  return x.engine.runKernel('argReduce', [x], { op: 'argmax', axis: normalizeAxis(axis, x.rank, 'argmax') })[0];
+  return x.engine.runKernel('argReduce', [x], {
+    op: 'argmax',
+    axis: normalizeAxis(axis, x.rank, 'argmax'),
+  })[0];
 }
 
 /** Index of the smallest entry along `axis` (int32); the first wins on ties. */
 export function argmin(x: Tensor, axis = -1): Tensor {
-  return x.engine.runKernel('argReduce', [x], { op: 'argmin', axis: normalizeAxis(axis, x.rank, 'argmin') })[0];
+  return x.engine.runKernel('argReduce', [x], {
+    op: 'argmin',
+    axis: normalizeAxis(axis, x.rank, 'argmin'),
+  })[0];
 }

@@ -11,7 +11,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 function resolveShape(shape: readonly number[], size: number, from: Shape): number[] {
   const out = [...shape];
   const infer = out.indexOf(-1);
-  if (infer !== out.lastIndexOf(-1)) throw new RangeError(`reshape: only one dimension may be -1, got ${formatShape(shape)}`);
+  if (infer !== out.lastIndexOf(-1))
+    throw new RangeError(`reshape: only one dimension may be -1, got ${formatShape(shape)}`);
   if (infer >= 0) {
     const known = sizeOf(out.filter((_, i) => i !== infer));
     if (known === 0 || size % known !== 0) {
@@ -19,7 +20,8 @@ function resolveShape(shape: readonly number[], size: number, from: Shape): numb
     }
     out[infer] = size / known;
   }
-  if (sizeOf(out) !== size) throw new RangeError(`reshape: cannot reshape ${formatShape(from)} into ${formatShape(shape)}`);
+  if (sizeOf(out) !== size)
+    throw new RangeError(`reshape: cannot reshape ${formatShape(from)} into ${formatShape(shape)}`);
   return out;
 }
 
@@ -58,9 +60,11 @@ export function swapAxes(x: Tensor, a: number, b: number): Tensor {
 
 /** Removes the given size-1 axes (all of them when omitted). */
 export function squeeze(x: Tensor, axes?: number | number[]): Tensor {
-  const drop = axes === undefined ? [...x.shape.keys()].filter((i) => x.shape[i] === 1) : normalizeAxes(axes, x.rank);
+  const drop =
+    axes === undefined ? [...x.shape.keys()].filter((i) => x.shape[i] === 1) : normalizeAxes(axes, x.rank);
   for (const a of drop) {
-    if (x.shape[a] !== 1) throw new RangeError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
+    if (x.shape[a] !== 1)
+      throw new RangeError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
   }
   return reshape(
     x,
@@ -79,12 +83,16 @@ export function expandDims(x: Tensor, axis: number): Tensor {
 /** Materialises NumPy broadcasting of `x` to `shape`. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(x.shape, shape)) return reshape(x, shape);
-  if (shape.length < x.rank) throw new RangeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  if (shape.length < x.rank)
+    throw new RangeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   shape.forEach((d, i) => {
     const own = x.shape[x.rank - shape.length + i] ?? 1;
-    if (own !== d && own !== 1) throw new RangeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    if (own !== d && own !== 1)
+      throw new RangeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   });
-  return x.engine.runKernel('broadcastTo', [x], { shape: [...shape] }, (dys) => [sumToShape(dys[0], x.shape)])[0];
+  return x.engine.runKernel('broadcastTo', [x], { shape: [...shape] }, (dys) => [
+    sumToShape(dys[0], x.shape),
+  ])[0];
 }
 
 /**
@@ -95,7 +103,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 export type SliceSpec = number | null | [start?: number | null, stop?: number | null, step?: number | null];
 
 export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
-  if (specs.length > x.rank) throw new RangeError(`slice: ${specs.length} specs for a tensor of rank ${x.rank}`);
+  if (specs.length > x.rank)
+    throw new RangeError(`slice: ${specs.length} specs for a tensor of rank ${x.rank}`);
   const begin: number[] = [];
   const step: number[] = [];
   const shape: number[] = [];
@@ -114,7 +123,8 @@ export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
     }
     const [rawStart, rawStop, rawStep] = spec ?? [];
     const st = rawStep ?? 1;
-    if (!Number.isInteger(st) || st === 0) throw new RangeError(`slice: step must be a non-zero integer, got ${rawStep}`);
+    if (!Number.isInteger(st) || st === 0)
+      throw new RangeError(`slice: step must be a non-zero integer, got ${rawStep}`);
     const norm = (v: number | null | undefined, dflt: number, lo: number, hi: number): number => {
       if (v === null || v === undefined) return dflt;
       const w = v < 0 ? v + dim : v;
@@ -163,7 +173,12 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 /** Stacks equal-shaped tensors along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new RangeError('stack: needs at least one tensor');
-  return xs[0].engine.tidy(() => concat(xs.map((t) => expandDims(t, axis)), axis));
+  return xs[0].engine.tidy(() =>
+    concat(
+      xs.map((t) => expandDims(t, axis)),
+      axis,
+    ),
+  );
 }
 
 /** Splits along `axis` into equal parts (a number) or the given sizes. */
@@ -172,7 +187,8 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
   const dim = x.shape[a];
   let parts: number[];
   if (typeof sizes === 'number') {
-    if (dim % sizes !== 0) throw new RangeError(`split: axis ${axis} of size ${dim} is not divisible into ${sizes} parts`);
+    if (dim % sizes !== 0)
+      throw new RangeError(`split: axis ${axis} of size ${dim} is not divisible into ${sizes} parts`);
     parts = new Array(sizes).fill(dim / sizes);
   } else {
     parts = [...sizes];
@@ -198,14 +214,18 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
     'gather',
     [x, indices],
     { axis: a },
-    (dys, saved) => [x.engine.runKernel('gatherGrad', [dys[0], saved.inputs[1]], { axis: a, inputShape })[0], null],
+    (dys, saved) => [
+      x.engine.runKernel('gatherGrad', [dys[0], saved.inputs[1]], { axis: a, inputShape })[0],
+      null,
+    ],
     { inputs: true },
   )[0];
 }
 
 /** Pads with a constant: `paddings[i] = [before, after]` for each axis (missing axes unpadded). */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
-  if (paddings.length > x.rank) throw new RangeError(`pad: ${paddings.length} paddings for a tensor of rank ${x.rank}`);
+  if (paddings.length > x.rank)
+    throw new RangeError(`pad: ${paddings.length} paddings for a tensor of rank ${x.rank}`);
   const full: [number, number][] = x.shape.map((_, i) => {
     const [b, e] = paddings[i] ?? [0, 0];
     if (!Number.isInteger(b) || !Number.isInteger(e) || b < 0 || e < 0) {

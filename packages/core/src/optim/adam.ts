@@ -36,7 +36,11 @@ export class Adam extends Optimizer {
       else g = add(grad, mul(p, this.weightDecay));
     }
     const m = this.setState(state, 'm', state.m ? add(mul(state.m, b1), mul(g, 1 - b1)) : mul(g, 1 - b1));
-    const v = this.setState(state, 'v', state.v ? add(mul(state.v, b2), mul(square(g), 1 - b2)) : mul(square(g), 1 - b2));
+    const v = this.setState(
+      state,
+      'v',
+      state.v ? add(mul(state.v, b2), mul(square(g), 1 - b2)) : mul(square(g), 1 - b2),
+    );
     const mHat = div(m, 1 - b1 ** t);
     const vHat = div(v, 1 - b2 ** t);
     return sub(param, mul(div(mHat, add(sqrt(vHat), this.eps)), this.lr));

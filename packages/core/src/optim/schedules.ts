@@ -17,7 +17,9 @@ export function stepSchedule(options: { base: number; stepSize: number; gamma?: 
 export function cosineSchedule(options: { base: number; total: number; min?: number }): Schedule {
   const { base, total, min = 0 } = options;
   if (!(total >= 1)) throw new RangeError(`cosineSchedule: total must be >= 1, got ${total}`);
-  return { lr: (step) => min + ((base - min) * (1 + Math.cos((Math.PI * Math.min(step, total)) / total))) / 2 };
+  return {
+    lr: (step) => min + ((base - min) * (1 + Math.cos((Math.PI * Math.min(step, total)) / total))) / 2,
+  };
 }
 
 export interface OneCycleOptions {
@@ -41,7 +43,8 @@ export function oneCycleSchedule(options: OneCycleOptions): Schedule {
   const initial = maxLr / divFactor;
   const final = initial / finalDivFactor;
   const peak = pctStart * total - 1;
-  const anneal = (start: number, end: number, pct: number) => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+  const anneal = (start: number, end: number, pct: number) =>
+    end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
   const phase = (step: number, warm: [number, number], cool: [number, number]) =>
     step <= peak
       ? anneal(warm[0], warm[1], peak > 0 ? step / peak : 1)
@@ -72,6 +75,7 @@ export class LrScheduler {
   }
   private apply(): void {
     this.optimizer.lr = this.schedule.lr(this.index);
-    if (this.schedule.momentum && 'momentum' in this.optimizer) this.optimizer.momentum = this.schedule.momentum(this.index);
+    if (this.schedule.momentum && 'momentum' in this.optimizer)
+      this.optimizer.momentum = this.schedule.momentum(this.index);
   }
 }

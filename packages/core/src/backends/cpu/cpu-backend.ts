@@ -10,7 +10,11 @@ import * as mv from './movement.js';
 import * as pool from './pool.js';
 import { argReduce, reduce } from './reduce.js';
 
-type Impl<K extends KernelName> = (inputs: readonly TensorInfo[], attrs: KernelAttrs[K], cpu: CpuBackend) => TensorInfo[];
+type Impl<K extends KernelName> = (
+  inputs: readonly TensorInfo[],
+  attrs: KernelAttrs[K],
+  cpu: CpuBackend,
+) => TensorInfo[];
 
 /**
  * The embedded default backend: plain TypeScript on typed arrays, every kernel,
@@ -24,7 +28,11 @@ export class CpuBackend implements Backend {
   private liveBuffers = 0;
   private liveBytes = 0;
 
-  runKernel<K extends KernelName>(name: K, inputs: readonly TensorInfo[], attrs: KernelAttrs[K]): TensorInfo[] {
+  runKernel<K extends KernelName>(
+    name: K,
+    inputs: readonly TensorInfo[],
+    attrs: KernelAttrs[K],
+  ): TensorInfo[] {
     const impl = KERNELS[name] as Impl<K> | undefined;
     if (!impl) throw new Error(`cpu backend: no kernel '${name}'`);
     return impl(inputs, attrs, this);
@@ -76,7 +84,8 @@ export class CpuBackend implements Backend {
 
   /** Wraps freshly computed values as a kernel output. */
   output(values: DataArray, shape: Shape, dtype: DType): TensorInfo {
-    if (values.length !== sizeOf(shape)) throw new Error(`cpu backend: ${values.length} values for shape [${shape}]`);
+    if (values.length !== sizeOf(shape))
+      throw new Error(`cpu backend: ${values.length} values for shape [${shape}]`);
     return { dataId: this.write(values, shape, dtype), shape: [...shape], dtype };
   }
 }
@@ -97,7 +106,15 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
   },
   where: ([c, a, b], _attrs, cpu) => {
     const dtype = promoteTypes(a.dtype, b.dtype);
-    const r = ew.where(cpu.values(c.dataId), c.shape, cpu.values(a.dataId), a.shape, cpu.values(b.dataId), b.shape, dtype);
+    const r = ew.where(
+      cpu.values(c.dataId),
+      c.shape,
+      cpu.values(a.dataId),
+      a.shape,
+      cpu.values(b.dataId),
+      b.shape,
+      dtype,
+    );
     return [cpu.output(r.values, r.shape, dtype)];
   },
   cast: ([x], { dtype }, cpu) => [cpu.output(ew.cast(cpu.values(x.dataId), dtype), x.shape, dtype)],
@@ -125,7 +142,8 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
   },
   concat: (xs, { axis }, cpu) => {
     const dtype = xs[0].dtype;
-    for (const x of xs) if (x.dtype !== dtype) throw new TypeError(`concat: mixed dtypes ${dtype} and ${x.dtype}`);
+    for (const x of xs)
+      if (x.dtype !== dtype) throw new TypeError(`concat: mixed dtypes ${dtype} and ${x.dtype}`);
     const r = mv.concat(
       xs.map((x) => cpu.values(x.dataId)),
       xs.map((x) => x.shape),
@@ -138,22 +156,47 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
     return [cpu.output(r.values, r.shape, x.dtype)];
   },
   gatherGrad: ([dy, idx], { axis, inputShape }, cpu) => [
-    cpu.output(mv.gatherGrad(cpu.values(dy.dataId), cpu.values(idx.dataId), inputShape, axis), inputShape, dy.dtype),
+    cpu.output(
+      mv.gatherGrad(cpu.values(dy.dataId), cpu.values(idx.dataId), inputShape, axis),
+      inputShape,
+      dy.dtype,
+    ),
   ],
-  broadcastTo: ([x], { shape }, cpu) => [cpu.output(mv.broadcastTo(cpu.values(x.dataId), x.shape, shape), shape, x.dtype)],
+  broadcastTo: ([x], { shape }, cpu) => [
+    cpu.output(mv.broadcastTo(cpu.values(x.dataId), x.shape, shape), shape, x.dtype),
+  ],
   oneHot: ([idx], { depth, dtype }, cpu) => [
     cpu.output(mv.oneHot(cpu.values(idx.dataId), depth, dtype), [...idx.shape, depth], dtype),
   ],
   matmul: ([a, b], { transA, transB }, cpu) => {
-    const r = matmul(cpu.values(a.dataId), a.shape, a.dtype, cpu.values(b.dataId), b.shape, b.dtype, transA, transB);
+    const r = matmul(
+      cpu.values(a.dataId),
+      a.shape,
+      a.dtype,
+      cpu.values(b.dataId),
+      b.shape,
+      b.dtype,
+      transA,
+      transB,
+    );
     return [cpu.output(r.values, r.shape, r.dtype)];
   },
-  conv2d: ([x, w], attrs, cpu) => [out(cpu, ...conv.forward(cpu.values(x.dataId), x.shape, cpu.values(w.dataId), w.shape, attrs))],
+  conv2d: ([x, w], attrs, cpu) => [
+    out(cpu, ...conv.forward(cpu.values(x.dataId), x.shape, cpu.values(w.dataId), w.shape, attrs)),
+  ],
   conv2dGradInput: ([dy, w], attrs, cpu) => [
-    out(cpu, conv.gradInput(cpu.values(dy.dataId), dy.shape, cpu.values(w.dataId), w.shape, attrs), attrs.inputShape),
+    out(
+      cpu,
+      conv.gradInput(cpu.values(dy.dataId), dy.shape, cpu.values(w.dataId), w.shape, attrs),
+      attrs.inputShape,
+    ),
   ],
   conv2dGradFilter: ([x, dy], attrs, cpu) => [
-    out(cpu, conv.gradFilter(cpu.values(x.dataId), x.shape, cpu.values(dy.dataId), dy.shape, attrs), attrs.filterShape),
+    out(
+      cpu,
+      conv.gradFilter(cpu.values(x.dataId), x.shape, cpu.values(dy.dataId), dy.shape, attrs),
+      attrs.filterShape,
+    ),
   ],
   maxPool2d: ([x], attrs, cpu) => {
     const r = pool.maxPool(cpu.values(x.dataId), x.shape, attrs);
@@ -163,7 +206,9 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
     const r = pool.avgPool(cpu.values(x.dataId), x.shape, attrs);
     return [out(cpu, r.values, r.shape)];
   },
-  avgPool2dGrad: ([dy], attrs, cpu) => [out(cpu, pool.avgPoolGrad(cpu.values(dy.dataId), dy.shape, attrs), attrs.inputShape)],
+  avgPool2dGrad: ([dy], attrs, cpu) => [
+    out(cpu, pool.avgPoolGrad(cpu.values(dy.dataId), dy.shape, attrs), attrs.inputShape),
+  ],
   adaptiveAvgPool2d: ([x], { outSize }, cpu) => {
     const r = pool.adaptiveAvgPool(cpu.values(x.dataId), x.shape, outSize);
     return [out(cpu, r.values, r.shape)];
@@ -176,6 +221,10 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
     return [out(cpu, r.values, r.shape), out(cpu, r.argmax, r.shape)];
   },
   poolScatter: ([dy, argmax], { inputShape }, cpu) => [
-    out(cpu, pool.scatter(cpu.values(dy.dataId), cpu.values(argmax.dataId) as Int32Array, dy.shape, inputShape), inputShape),
+    out(
+      cpu,
+      pool.scatter(cpu.values(dy.dataId), cpu.values(argmax.dataId) as Int32Array, dy.shape, inputShape),
+      inputShape,
+    ),
   ],
 };

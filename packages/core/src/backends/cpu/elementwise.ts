@@ -92,20 +92,28 @@ function makeBinaryLoops(f: Fn2) {
     scalarA(s: number, b: DataArray, out: DataArray): void {
       for (let i = 0; i < out.length; i++) out[i] = f(s, b[i]);
     },
-    strided(a: DataArray, ia: number, sa: number, b: DataArray, ib: number, sb: number, out: DataArray, o: number, n: number): void {
+    strided(
+      a: DataArray,
+      ia: number,
+      sa: number,
+      b: DataArray,
+      ib: number,
+      sb: number,
+      out: DataArray,
+      o: number,
+      n: number,
+    ): void {
       for (let i = 0; i < n; i++) out[o + i] = f(a[ia + i * sa], b[ib + i * sb]);
     },
   };
 }
 
-const UNARY_LOOPS = Object.fromEntries(Object.entries(UNARY).map(([k, f]) => [k, makeUnaryLoop(f)])) as Record<
-  UnaryOp,
-  ReturnType<typeof makeUnaryLoop>
->;
-const BINARY_LOOPS = Object.fromEntries(Object.entries(BINARY).map(([k, f]) => [k, makeBinaryLoops(f)])) as Record<
-  BinaryOp,
-  ReturnType<typeof makeBinaryLoops>
->;
+const UNARY_LOOPS = Object.fromEntries(
+  Object.entries(UNARY).map(([k, f]) => [k, makeUnaryLoop(f)]),
+) as Record<UnaryOp, ReturnType<typeof makeUnaryLoop>>;
+const BINARY_LOOPS = Object.fromEntries(
+  Object.entries(BINARY).map(([k, f]) => [k, makeBinaryLoops(f)]),
+) as Record<BinaryOp, ReturnType<typeof makeBinaryLoops>>;
 
 export function unaryOutDtype(op: UnaryOp, dtype: DType): DType {
   return dtype === 'int32' && !INT_PRESERVING.has(op) ? 'float32' : dtype;
@@ -127,7 +135,8 @@ export function binary(
   bType: DType,
 ): { values: DataArray; shape: number[]; dtype: DType } {
   const shape = broadcastShapes(aShape, bShape, op);
-  const dtype = op === 'div' && aType === 'int32' && bType === 'int32' ? 'float32' : promoteTypes(aType, bType);
+  const dtype =
+    op === 'div' && aType === 'int32' && bType === 'int32' ? 'float32' : promoteTypes(aType, bType);
   const out = allocArray(dtype, a.length === 0 || b.length === 0 ? 0 : shape.reduce((p, d) => p * d, 1));
   const loops = BINARY_LOOPS[op];
   if (shapesEqual(aShape, bShape)) loops.same(a, b, out);
@@ -137,7 +146,9 @@ export function binary(
     const sa = broadcastStrides(aShape, shape);
     const sb = broadcastStrides(bShape, shape);
     const last = shape.length - 1;
-    forEachRow(shape, [sa, sb], (o, [ia, ib], n) => loops.strided(a, ia, sa[last] ?? 0, b, ib, sb[last] ?? 0, out, o, n));
+    forEachRow(shape, [sa, sb], (o, [ia, ib], n) =>
+      loops.strided(a, ia, sa[last] ?? 0, b, ib, sb[last] ?? 0, out, o, n),
+    );
   }
   return { values: out, shape, dtype };
 }
@@ -152,7 +163,10 @@ export function where(
   dtype: DType,
 ): { values: DataArray; shape: number[] } {
   const shape = broadcastShapes(broadcastShapes(cShape, aShape, 'where'), bShape, 'where');
-  const out = allocArray(dtype, shape.reduce((p, d) => p * d, 1));
+  const out = allocArray(
+    dtype,
+    shape.reduce((p, d) => p * d, 1),
+  );
   const strides = [cShape, aShape, bShape].map((s) => broadcastStrides(s, shape));
   const last = shape.length - 1;
   const [sc, sa, sb] = strides.map((s) => s[last] ?? 0);

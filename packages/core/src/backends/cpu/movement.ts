@@ -18,7 +18,11 @@ export function gatherStrided(x: DataArray, shape: Shape, strides: readonly numb
   return out;
 }
 
-export function transpose(x: DataArray, shape: Shape, perm: readonly number[]): { values: DataArray; shape: number[] } {
+export function transpose(
+  x: DataArray,
+  shape: Shape,
+  perm: readonly number[],
+): { values: DataArray; shape: number[] } {
   const outShape = perm.map((p) => shape[p]);
   if (shape.length === 2 && perm[0] === 1) {
     // Blocked 2-d transpose keeps both sides in cache.
@@ -37,19 +41,35 @@ export function transpose(x: DataArray, shape: Shape, perm: readonly number[]): 
   return { values: gatherStrided(x, outShape, permutedStrides(shape, perm)), shape: outShape };
 }
 
-function windowStrides(shape: Shape, begin: readonly number[], step: readonly number[]): { base: number; strides: number[] } {
+function windowStrides(
+  shape: Shape,
+  begin: readonly number[],
+  step: readonly number[],
+): { base: number; strides: number[] } {
   const strides = stridesOf(shape);
   let base = 0;
   for (let i = 0; i < shape.length; i++) base += begin[i] * strides[i];
   return { base, strides: strides.map((s, i) => s * step[i]) };
 }
 
-export function slice(x: DataArray, shape: Shape, begin: readonly number[], step: readonly number[], outShape: Shape): DataArray {
+export function slice(
+  x: DataArray,
+  shape: Shape,
+  begin: readonly number[],
+  step: readonly number[],
+  outShape: Shape,
+): DataArray {
   const { base, strides } = windowStrides(shape, begin, step);
   return gatherStrided(x, outShape, strides, base);
 }
 
-export function sliceGrad(dy: DataArray, dyShape: Shape, inputShape: Shape, begin: readonly number[], step: readonly number[]): DataArray {
+export function sliceGrad(
+  dy: DataArray,
+  dyShape: Shape,
+  inputShape: Shape,
+  begin: readonly number[],
+  step: readonly number[],
+): DataArray {
   const out = like(dy, sizeOf(inputShape));
   const { base, strides } = windowStrides(inputShape, begin, step);
   const inner = strides[strides.length - 1] ?? 0;
@@ -60,7 +80,12 @@ export function sliceGrad(dy: DataArray, dyShape: Shape, inputShape: Shape, begi
   return out;
 }
 
-export function pad(x: DataArray, shape: Shape, paddings: readonly (readonly [number, number])[], value: number): { values: DataArray; shape: number[] } {
+export function pad(
+  x: DataArray,
+  shape: Shape,
+  paddings: readonly (readonly [number, number])[],
+  value: number,
+): { values: DataArray; shape: number[] } {
   const outShape = shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   const out = like(x, sizeOf(outShape));
   if (value !== 0) out.fill(value);
@@ -74,7 +99,11 @@ export function pad(x: DataArray, shape: Shape, paddings: readonly (readonly [nu
   return { values: out, shape: outShape };
 }
 
-export function concat(xs: readonly DataArray[], shapes: readonly Shape[], axis: number): { values: DataArray; shape: number[] } {
+export function concat(
+  xs: readonly DataArray[],
+  shapes: readonly Shape[],
+  axis: number,
+): { values: DataArray; shape: number[] } {
   const outShape = [...shapes[0]];
   outShape[axis] = shapes.reduce((s, sh) => s + sh[axis], 0);
   const out = like(xs[0], sizeOf(outShape));
@@ -91,10 +120,17 @@ export function concat(xs: readonly DataArray[], shapes: readonly Shape[], axis:
 }
 
 function checkIndex(v: number, n: number, axis: number, shape: Shape): void {
-  if (v < 0 || v >= n) throw new RangeError(`gather: index ${v} is out of range for axis ${axis} of ${formatShape(shape)}`);
+  if (v < 0 || v >= n)
+    throw new RangeError(`gather: index ${v} is out of range for axis ${axis} of ${formatShape(shape)}`);
 }
 
-export function gather(x: DataArray, shape: Shape, indices: DataArray, indicesShape: Shape, axis: number): { values: DataArray; shape: number[] } {
+export function gather(
+  x: DataArray,
+  shape: Shape,
+  indices: DataArray,
+  indicesShape: Shape,
+  axis: number,
+): { values: DataArray; shape: number[] } {
   const outer = sizeOf(shape.slice(0, axis));
   const n = shape[axis];
   const inner = sizeOf(shape.slice(axis + 1));

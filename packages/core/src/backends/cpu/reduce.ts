@@ -4,7 +4,11 @@ import { type Shape, sizeOf } from '../../shape.js';
 import { transpose } from './movement.js';
 
 /** Moves `axes` to the end so that each output element reduces one contiguous segment. */
-function segments(x: DataArray, shape: Shape, axes: readonly number[]): { data: DataArray; outShape: number[]; segment: number } {
+function segments(
+  x: DataArray,
+  shape: Shape,
+  axes: readonly number[],
+): { data: DataArray; outShape: number[]; segment: number } {
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...kept, ...axes];
   const trailing = perm.every((p, i) => p === i);
@@ -12,7 +16,13 @@ function segments(x: DataArray, shape: Shape, axes: readonly number[]): { data: 
   return { data, outShape: kept.map((i) => shape[i]), segment: sizeOf(axes.map((a) => shape[a])) };
 }
 
-export function reduce(op: ReduceOp, x: DataArray, shape: Shape, dtype: DType, axes: readonly number[]): { values: DataArray; shape: number[] } {
+export function reduce(
+  op: ReduceOp,
+  x: DataArray,
+  shape: Shape,
+  dtype: DType,
+  axes: readonly number[],
+): { values: DataArray; shape: number[] } {
   const { data, outShape, segment } = segments(x, shape, axes);
   const count = sizeOf(outShape);
   const out = allocArray(dtype, count);
@@ -55,7 +65,12 @@ export function reduce(op: ReduceOp, x: DataArray, shape: Shape, dtype: DType, a
   return { values: out, shape: outShape };
 }
 
-export function argReduce(op: 'argmax' | 'argmin', x: DataArray, shape: Shape, axis: number): { values: Int32Array; shape: number[] } {
+export function argReduce(
+  op: 'argmax' | 'argmin',
+  x: DataArray,
+  shape: Shape,
+  axis: number,
+): { values: Int32Array; shape: number[] } {
   if (shape[axis] === 0) throw new RangeError(`${op}: cannot reduce over an empty axis`);
   const { data, outShape, segment } = segments(x, shape, [axis]);
   const count = sizeOf(outShape);
