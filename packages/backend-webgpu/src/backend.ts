@@ -1,4 +1,14 @@
-import type { Backend, BackendMemory, DataArray, DataId, DType, KernelAttrs, KernelName, Shape, TensorInfo } from '@lowrank/core';
+import type {
+  Backend,
+  BackendMemory,
+  DataArray,
+  DataId,
+  DType,
+  KernelAttrs,
+  KernelName,
+  Shape,
+  TensorInfo,
+} from '@lowrank/core';
 import { BufferPool } from './buffer-pool.js';
 import { CommandBatch } from './command-batch.js';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
@@ -41,7 +51,6 @@ export class WebGpuBackend implements Backend, KernelContext {
   readonly info: WebGpuInfo;
   readonly patchBudget: number;
   private readonly ownsDevice: boolean;
-  private keepAlive: readonly object[];
   private readonly storage: BufferPool;
   private readonly uniforms: BufferPool;
   private readonly staging: BufferPool;
@@ -61,7 +70,6 @@ export class WebGpuBackend implements Backend, KernelContext {
     const device = acquired.device;
     this.device = device;
     this.ownsDevice = acquired.owned;
-    this.keepAlive = acquired.keepAlive;
     this.info = { adapter: acquired.adapter, compatibility: acquired.compatibility, limits: device.limits };
     this.patchBudget = options.patchBudget ?? 2 ** 23;
     const poolBytes = options.poolBytes ?? 256 * 2 ** 20;
@@ -74,7 +82,12 @@ export class WebGpuBackend implements Backend, KernelContext {
       Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize),
     );
     this.uniforms = new BufferPool(device, BufferUsage.UNIFORM | BufferUsage.COPY_DST, 2 ** 20, 'params');
-    this.staging = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, poolBytes / 4, 'readback');
+    this.staging = new BufferPool(
+      device,
+      BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      poolBytes / 4,
+      'readback',
+    );
     this.pipelines = new PipelineCache(device);
     this.commands = new CommandBatch(device, options.batchSize ?? 32);
     device.lost.then((info) => {
@@ -89,16 +102,22 @@ export class WebGpuBackend implements Backend, KernelContext {
     return this.device.limits;
   }
 
-  runKernel<K extends KernelName>(name: K, inputs: readonly TensorInfo[], attrs: KernelAttrs[K]): TensorInfo[] {
+  runKernel<K extends KernelName>(
+    name: K,
+    inputs: readonly TensorInfo[],
+    attrs: KernelAttrs[K],
+  ): TensorInfo[] {
     this.check();
     return (KERNELS[name] as Impl)(this, inputs, attrs);
   }
 
   write(values: DataArray, _shape: Shape, dtype: DType): DataId {
     this.check();
-    if (!this.dtypes.includes(dtype)) throw new TypeError(`The webgpu backend does not store ${dtype} (it has float32, int32)`);
+    if (!this.dtypes.includes(dtype))
+      throw new TypeError(`The webgpu backend does not store ${dtype} (it has float32, int32)`);
     const data = this.alloc(values.length, dtype);
-    if (values.length > 0) this.device.queue.writeBuffer(data.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
+    if (values.length > 0)
+      this.device.queue.writeBuffer(data.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
     return data;
   }
 
@@ -116,7 +135,11 @@ export class WebGpuBackend implements Backend, KernelContext {
       this.check();
       throw new Error(`webgpu backend: reading a tensor failed: ${(e as Error).message}`);
     }
-    out.set(data.dtype === 'int32' ? new Int32Array(staging.getMappedRange(0, data.bytes)) : new Float32Array(staging.getMappedRange(0, data.bytes)));
+    out.set(
+      data.dtype === 'int32'
+        ? new Int32Array(staging.getMappedRange(0, data.bytes))
+        : new Float32Array(staging.getMappedRange(0, data.bytes)),
+    );
     staging.unmap();
     this.staging.release(staging);
     this.check();
@@ -156,7 +179,6 @@ export class WebGpuBackend implements Backend, KernelContext {
     this.uniforms.destroy();
     this.staging.destroy();
     if (this.ownsDevice) this.device.destroy();
-    this.keepAlive = [];
   }
 
   // ---- KernelContext ----
@@ -169,7 +191,9 @@ export class WebGpuBackend implements Backend, KernelContext {
     const bytes = size * 4;
     const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     if (bytes > limit) {
-      throw new RangeError(`webgpu backend: a tensor of ${size} elements (${bytes} bytes) exceeds this device's buffer limit of ${limit} bytes`);
+      throw new RangeError(
+        `webgpu backend: a tensor of ${size} elements (${bytes} bytes) exceeds this device's buffer limit of ${limit} bytes`,
+      );
     }
     const data = new GpuData(this.storage.acquire(bytes), size, dtype);
     this.liveBuffers++;
@@ -182,9 +206,16 @@ export class WebGpuBackend implements Backend, KernelContext {
   }
 
   launch(l: Launch): void {
-    const kinds: BindingKind[] = [...l.buffers.map((b): BindingKind => (b.write ? 'write' : 'read')), 'uniform'];
+    const kinds: BindingKind[] = [
+      ...l.buffers.map((b): BindingKind => (b.write ? 'write' : 'read')),
+      'uniform',
+    ];
     const key = `${l.key}|${l.buffers.map((b) => `${b.name}:${b.type}${b.write ? '!' : ''}`).join(',')}|${l.params.signature()}`;
-    const { pipeline, layout } = this.pipelines.get(key, kinds, () => `${declarations(l.buffers, l.params)}\n${l.code()}`);
+    const { pipeline, layout } = this.pipelines.get(
+      key,
+      kinds,
+      () => `${declarations(l.buffers, l.params)}\n${l.code()}`,
+    );
     const values = l.params.data();
     const uniform = this.uniforms.acquire(values.byteLength);
     this.device.queue.writeBuffer(uniform, 0, values);
@@ -211,7 +242,8 @@ export class WebGpuBackend implements Backend, KernelContext {
   // ---- internals ----
 
   private handle(dataId: DataId): GpuData {
-    if (!(dataId instanceof GpuData)) throw new TypeError('webgpu backend: the tensor does not belong to this backend');
+    if (!(dataId instanceof GpuData))
+      throw new TypeError('webgpu backend: the tensor does not belong to this backend');
     if (dataId.refs <= 0) throw new Error('webgpu backend: use of a freed buffer');
     return dataId;
   }

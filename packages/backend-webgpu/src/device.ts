@@ -20,17 +20,11 @@ export interface AcquiredDevice {
   /** Compatibility mode (e.g. OpenGL ES): lower limits, at most 4 storage buffers per stage by default. */
   compatibility: boolean;
   owned: boolean;
-  /**
-   * The GPU and adapter objects behind the device. dawn.node frees its instance when
-   * the GPU object is garbage-collected while the device still polls it (a crash in
-   * InstanceBase::ProcessEvents), so the backend holds these as long as the device.
-   */
-  keepAlive: readonly object[];
 }
 
 interface Candidate {
   label: string;
-  gpu: GPU;
+  gpu: () => Promise<GPU>;
   featureLevel: 'core' | 'compatibility';
 }
 
@@ -39,32 +33,47 @@ const DAWN_MODULE = 'webgpu';
 
 const isNode = () => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
-async function candidates(options: DeviceOptions): Promise<Candidate[]> {
+/**
+ * Dawn instances by their flags, created once per process and never released:
+ * dawn.node keeps polling an instance for events after its GPU object is garbage-
+ * collected, and then crashes or deadlocks in InstanceBase::ProcessEvents.
+ */
+const dawnInstances = new Map<string, GPU>();
+
+async function dawn(flags: readonly string[]): Promise<GPU> {
+  const key = flags.join(' ');
+  let gpu = dawnInstances.get(key);
+  if (!gpu) {
+    // Mesa's EGL needs a platform when there is no display; it must be set before Dawn starts.
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    const { create } = (await import(/* @vite-ignore */ DAWN_MODULE)) as typeof import('webgpu');
+    gpu = create([...flags]);
+    dawnInstances.set(key, gpu);
+  }
+  return gpu;
+}
+
+/** Where to look for an adapter, in order; `gpu` is made only when its turn comes. */
+function candidates(options: DeviceOptions): Candidate[] {
   const navGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (navGpu) {
     return [
-      { label: 'navigator.gpu', gpu: navGpu, featureLevel: 'core' },
-      { label: 'navigator.gpu (compatibility)', gpu: navGpu, featureLevel: 'compatibility' },
+      { label: 'navigator.gpu', gpu: async () => navGpu, featureLevel: 'core' },
+      { label: 'navigator.gpu (compatibility)', gpu: async () => navGpu, featureLevel: 'compatibility' },
     ];
   }
   if (!isNode()) throw new Error('WebGPU is not available here: no navigator.gpu and not Node');
-  // Mesa's EGL needs a platform when there is no display; it must be set before Dawn starts.
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  const { create } = (await import(/* @vite-ignore */ DAWN_MODULE)) as typeof import('webgpu');
   const flags = options.dawnFlags ?? [];
-  const gl = (b: string) => b === 'opengl' || b === 'opengles';
-  if (options.dawnBackend) {
-    const featureLevel = gl(options.dawnBackend) ? 'compatibility' : 'core';
-    return [{ label: `dawn ${options.dawnBackend}`, gpu: create([`backend=${options.dawnBackend}`, ...flags]), featureLevel }];
+  const backend = options.dawnBackend;
+  if (backend) {
+    const featureLevel = backend === 'opengl' || backend === 'opengles' ? 'compatibility' : 'core';
+    return [{ label: `dawn ${backend}`, gpu: () => dawn([`backend=${backend}`, ...flags]), featureLevel }];
   }
-  // Created lazily: the GL fallback costs a Dawn instance only when the default finds nothing.
   return [
-    { label: 'dawn default backend', gpu: create([...flags]), featureLevel: 'core' },
+    { label: 'dawn default backend', gpu: () => dawn(flags), featureLevel: 'core' },
     {
       label: 'dawn opengles (compatibility)',
-      get gpu() {
-        return create(['backend=opengles', ...flags]);
-      },
+      gpu: () => dawn(['backend=opengles', ...flags]),
       featureLevel: 'compatibility',
     },
   ];
@@ -105,15 +114,16 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
       adapter: 'a device given by the caller',
       compatibility: !options.device.features.has('core-features-and-limits'),
       owned: false,
-      keepAlive: [],
     };
   }
   const tried: string[] = [];
-  for (const c of await candidates(options)) {
-    const gpu = c.gpu;
+  for (const c of candidates(options)) {
     let adapter: GPUAdapter | null;
     try {
-      adapter = await gpu.requestAdapter({ featureLevel: c.featureLevel, powerPreference: options.powerPreference });
+      adapter = await (await c.gpu()).requestAdapter({
+        featureLevel: c.featureLevel,
+        powerPreference: options.powerPreference,
+      });
     } catch (e) {
       tried.push(`${c.label}: ${(e as Error).message}`);
       continue;
@@ -128,7 +138,6 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
       adapter: describe(adapter),
       compatibility: !adapter.features.has('core-features-and-limits'),
       owned: true,
-      keepAlive: [gpu, adapter],
     };
   }
   const hint = isNode()

@@ -22,7 +22,10 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
  * (outer stride = inner stride * inner size). Fewer axes mean less index arithmetic
  * per thread and fewer pipeline variants: same-shape binaries become 1-d.
  */
-export function collapse(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+export function collapse(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
   const out: number[] = [];
   const outStrides = strides.map(() => [] as number[]);
   for (let i = 0; i < shape.length; i++) {

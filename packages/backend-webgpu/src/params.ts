@@ -22,7 +22,7 @@ export class Params {
   }
   /** `name0`, `name1`, ... */
   i32s(name: string, values: readonly number[]): this {
-    values.forEach((v, i) => this.i32(`${name}${i}`, v));
+    for (const [i, v] of values.entries()) this.i32(`${name}${i}`, v);
     return this;
   }
 
@@ -49,7 +49,8 @@ export class Params {
   }
 
   private add(name: string, type: Scalar, value: number): this {
-    if (type !== 'f32' && !Number.isInteger(value)) throw new TypeError(`webgpu: parameter ${name} must be an integer, got ${value}`);
+    if (type !== 'f32' && !Number.isInteger(value))
+      throw new TypeError(`webgpu: parameter ${name} must be an integer, got ${value}`);
     if (type === 'i32' && (value > 0x7fffffff || value < -0x80000000)) {
       throw new RangeError(`webgpu: parameter ${name} = ${value} does not fit in 32 bits`);
     }

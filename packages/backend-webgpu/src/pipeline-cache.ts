@@ -18,10 +18,6 @@ export class PipelineCache {
 
   constructor(private readonly device: GPUDevice) {}
 
-  get size(): number {
-    return this.pipelines.size;
-  }
-
   get(key: string, kinds: readonly BindingKind[], source: () => string): CachedPipeline {
     let cached = this.pipelines.get(key);
     if (!cached) {

@@ -16,7 +16,8 @@ export function wgslType(dtype: DType): 'f32' | 'i32' {
 /** Storage buffers at bindings 0..n-1, then the uniform `P: Params`. */
 export function declarations(buffers: readonly BufferDecl[], params: Params): string {
   const lines = buffers.map(
-    (b, i) => `@group(0) @binding(${i}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`,
+    (b, i) =>
+      `@group(0) @binding(${i}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`,
   );
   lines.push(params.struct(), `@group(0) @binding(${buffers.length}) var<uniform> P: Params;`);
   return lines.join('\n');
@@ -43,7 +44,12 @@ ${body}
  * (last fastest), each coordinate times `P.{strides}k` to the i32 variable `acc` of
  * each stride set. The accumulators must already be declared.
  */
-export function addOffsets(index: string, rank: number, dims: string, sets: readonly { acc: string; strides: string }[]): string {
+export function addOffsets(
+  index: string,
+  rank: number,
+  dims: string,
+  sets: readonly { acc: string; strides: string }[],
+): string {
   if (rank === 0) return '';
   const lines = [`  { var rem = ${index};`];
   for (let d = rank - 1; d >= 0; d--) {

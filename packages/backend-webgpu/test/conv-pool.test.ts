@@ -13,8 +13,8 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { ints, parity, randn, useEngines } from './helpers.js';
 
-// A small patch budget so that the batch is split into chunks (the gradient of the filter accumulates across them).
-const engines = useEngines({ patchBudget: 600 });
+// A small patch budget, so that larger batches are split into chunks (the filter gradient accumulates across them).
+const engines = useEngines({ patchBudget: 2000 });
 
 /** The output, and the gradients of sum(output * r) (r random) with respect to `inputs`. */
 function withGrads(e: Engine, inputs: Tensor[], f: () => Tensor, sd: number): Tensor[] {
@@ -38,7 +38,11 @@ const convCase = fc
     dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
     seed: fc.nat(1e6),
   })
-  .filter((c) => c.h + c.padding[0] + c.padding[1] > c.dilation[0] * (c.kh - 1) && c.w + c.padding[2] + c.padding[3] > c.dilation[1] * (c.kw - 1));
+  .filter(
+    (c) =>
+      c.h + c.padding[0] + c.padding[1] > c.dilation[0] * (c.kh - 1) &&
+      c.w + c.padding[2] + c.padding[3] > c.dilation[1] * (c.kw - 1),
+  );
 
 const tol = { rtol: 1e-4, atol: 1e-4 };
 
@@ -57,7 +61,24 @@ describe('conv2d', () => {
           tol,
         );
       }),
-      { numRuns: 10 },
+      { numRuns: 15 },
+    );
+  });
+
+  it('batches over the patch budget run in chunks of images', async () => {
+    await parity(
+      engines,
+      (e) => {
+        const x = randn(e, [5, 4, 8, 8], 1); // 36 x 64 = 2304 patch elements per image: chunks of 1
+        const w = randn(e, [3, 4, 3, 3], 2);
+        const small = randn(e, [7, 2, 4, 4], 3); // 18 x 16 = 288 per image: chunks of 6 and 1
+        const ws = randn(e, [2, 2, 3, 3], 4);
+        return [
+          ...withGrads(e, [x, w], () => conv2d(x, w, null, { padding: 1 }), 5),
+          ...withGrads(e, [small, ws], () => conv2d(small, ws, null, { padding: 1 }), 6),
+        ];
+      },
+      tol,
     );
   });
 
@@ -91,12 +112,12 @@ const poolCase = fc
   .map((p) => ({
     ...p,
     // padding at most half the kernel, as core requires
-    padding: [Math.min(p.pad[0], p.k[0] >> 1), Math.min(p.pad[1], p.k[0] >> 1), Math.min(p.pad[2], p.k[1] >> 1), Math.min(p.pad[3], p.k[1] >> 1)] as [
-      number,
-      number,
-      number,
-      number,
-    ],
+    padding: [
+      Math.min(p.pad[0], p.k[0] >> 1),
+      Math.min(p.pad[1], p.k[0] >> 1),
+      Math.min(p.pad[2], p.k[1] >> 1),
+      Math.min(p.pad[3], p.k[1] >> 1),
+    ] as [number, number, number, number],
   }))
   .filter((p) => p.h >= p.dilation[0] * (p.k[0] - 1) + 1 && p.w >= p.dilation[1] * (p.k[1] - 1) + 1);
 
@@ -106,16 +127,26 @@ describe('pooling', () => {
       fc.asyncProperty(poolCase, async (p) => {
         await parity(engines, (e) => {
           const x = randn(e, [p.n, p.c, p.h, p.w], p.seed);
-          return withGrads(e, [x], () => maxPool2d(x, p.k, { stride: p.stride, padding: p.padding, dilation: p.dilation }), p.seed + 1);
+          return withGrads(
+            e,
+            [x],
+            () => maxPool2d(x, p.k, { stride: p.stride, padding: p.padding, dilation: p.dilation }),
+            p.seed + 1,
+          );
         });
       }),
-      { numRuns: 10 },
+      { numRuns: 15 },
     );
   });
 
   it('maxPool2d argmax output', async () => {
     await parity(engines, (e) =>
-      e.runKernel('maxPool2d', [randn(e, [2, 2, 7, 6], 4)], { kernel: [3, 2], stride: [2, 1], padding: [1, 1, 1, 0], dilation: [1, 2] }),
+      e.runKernel('maxPool2d', [randn(e, [2, 2, 7, 6], 4)], {
+        kernel: [3, 2],
+        stride: [2, 1],
+        padding: [1, 1, 1, 0],
+        dilation: [1, 2],
+      }),
     );
   });
 
@@ -128,7 +159,7 @@ describe('pooling', () => {
           return withGrads(e, [x], () => avgPool2d(x, p.k, options), p.seed + 1);
         });
       }),
-      { numRuns: 10 },
+      { numRuns: 15 },
     );
   });
 
@@ -137,13 +168,14 @@ describe('pooling', () => {
       fc.asyncProperty(poolCase, async (p) => {
         await parity(engines, (e) => {
           const x = randn(e, [p.n, p.c, p.h, p.w], p.seed);
+          const x2 = randn(e, x.shape, p.seed + 2);
           return [
             ...withGrads(e, [x], () => adaptiveAvgPool2d(x, p.out), p.seed + 1),
-            ...withGrads(e, [randn(e, x.shape, p.seed + 2)], () => adaptiveMaxPool2d(randn(e, x.shape, p.seed + 2), p.out), p.seed + 3),
+            ...withGrads(e, [x2], () => adaptiveMaxPool2d(x2, p.out), p.seed + 3),
           ];
         });
       }),
-      { numRuns: 10 },
+      { numRuns: 15 },
     );
   });
 

@@ -32,7 +32,12 @@ export interface Tolerance {
 }
 
 /** Same shape and dtype, and values within atol + rtol * |expected| (NaN matches NaN, infinities match exactly). */
-export async function expectClose(actual: Tensor, expected: Tensor, tol: Tolerance = {}, what = ''): Promise<void> {
+export async function expectClose(
+  actual: Tensor,
+  expected: Tensor,
+  tol: Tolerance = {},
+  what = '',
+): Promise<void> {
   const { rtol = 1e-4, atol = 1e-5 } = tol;
   expect(actual.shape, `${what} shape`).toEqual(expected.shape);
   expect(actual.dtype, `${what} dtype`).toBe(expected.dtype);
@@ -40,8 +45,13 @@ export async function expectClose(actual: Tensor, expected: Tensor, tol: Toleran
   const e = await expected.data();
   for (let i = 0; i < e.length; i++) {
     const [x, y] = [a[i], e[i]];
-    const ok = Number.isNaN(y) ? Number.isNaN(x) : Number.isFinite(y) ? Math.abs(x - y) <= atol + rtol * Math.abs(y) : x === y;
-    if (!ok) expect.fail(`${what} element ${i} of ${e.length}: webgpu ${x}, cpu ${y} (rtol ${rtol}, atol ${atol})`);
+    const ok = Number.isNaN(y)
+      ? Number.isNaN(x)
+      : Number.isFinite(y)
+        ? Math.abs(x - y) <= atol + rtol * Math.abs(y)
+        : x === y;
+    if (!ok)
+      expect.fail(`${what} element ${i} of ${e.length}: webgpu ${x}, cpu ${y} (rtol ${rtol}, atol ${atol})`);
   }
 }
 
@@ -66,14 +76,22 @@ export async function parity(
   const actual = run(engines.gpu);
   try {
     expect(actual.length).toBe(expected.length);
-    for (let i = 0; i < expected.length; i++) await expectClose(actual[i], expected[i], tol, `${what} output ${i}`);
+    for (let i = 0; i < expected.length; i++)
+      await expectClose(actual[i], expected[i], tol, `${what} output ${i}`);
   } finally {
     for (const t of [...expected, ...actual]) t.dispose();
   }
 }
 
 /** Deterministic integers in [lo, hi] from a seed (mulberry32). */
-export function ints(e: Engine, shape: readonly number[], seed: number, lo: number, hi: number, dtype: DType = 'int32'): Tensor {
+export function ints(
+  e: Engine,
+  shape: readonly number[],
+  seed: number,
+  lo: number,
+  hi: number,
+  dtype: DType = 'int32',
+): Tensor {
   let s = seed >>> 0;
   const n = shape.reduce((p, d) => p * d, 1);
   const values = new Array<number>(n);

@@ -1,8 +1,8 @@
 import type { Conv2dAttrs, TensorInfo } from '@lowrank/core';
 import type { GpuData } from '../gpu-data.js';
 import type { Params } from '../params.js';
-import { copyStrided } from './copy.js';
 import { type KernelContext, output, runFlat } from './context.js';
+import { copyStrided } from './copy.js';
 import { gemm } from './matmul.js';
 
 /**
@@ -12,8 +12,8 @@ import { gemm } from './matmul.js';
  *   forward     y[n, g]  = w[g] (og x ckk) . col[n, g] (ckk x S)
  *   grad input  dcol[n, g] = w[g]^T . dy[n, g], then col2im (a gather per dx element, no atomics)
  *   grad filter dw[g]    = dy[g] (og x N*S) . col[g]^T, dy transposed to [O, N, S] first
- * A 1x1, stride-1, unpadded convolution is its own patch matrix. The patch matrix
- * is kept within ctx.patchBudget elements and the binding limit.
+ * A 1x1, stride-1, unpadded convolution is its own patch matrix. Chunks hold as
+ * many images as fit ctx.patchBudget elements (at least one).
  */
 
 interface Geometry {
@@ -41,7 +41,23 @@ function geometry(xShape: readonly number[], wShape: readonly number[], a: Conv2
   const ho = Math.floor((h + pt + pb - a.dilation[0] * (kh - 1) - 1) / a.stride[0]) + 1;
   const wo = Math.floor((w + pl + pr - a.dilation[1] * (kw - 1) - 1) / a.stride[1]) + 1;
   const pointwise = kh === 1 && kw === 1 && a.stride[0] === 1 && a.stride[1] === 1 && pt + pb + pl + pr === 0;
-  return { n, c, h, w, o, groups: a.groups, cg, og: o / a.groups, kh, kw, ho, wo, ckk: cg * kh * kw, spatial: ho * wo, pointwise };
+  return {
+    n,
+    c,
+    h,
+    w,
+    o,
+    groups: a.groups,
+    cg,
+    og: o / a.groups,
+    kh,
+    kw,
+    ho,
+    wo,
+    ckk: cg * kh * kw,
+    spatial: ho * wo,
+    pointwise,
+  };
 }
 
 function windowParams(g: Geometry, a: Conv2dAttrs) {
@@ -66,19 +82,31 @@ function windowParams(g: Geometry, a: Conv2dAttrs) {
       .i32('CKK', g.ckk);
 }
 
-/** Images per chunk so that a patch matrix of `perImage` elements each stays within budget. */
+/** Images per chunk: as many as fit the patch budget, at least one (if it fits a binding). */
 function imagesPerChunk(ctx: KernelContext, g: Geometry): number {
   const perImage = g.groups * g.ckk * g.spatial;
-  const budget = Math.min(ctx.patchBudget, Math.floor(ctx.limits.maxStorageBufferBindingSize / 4));
-  if (perImage > budget) throw new RangeError(`conv2d: one image's patch matrix (${perImage} elements) exceeds the buffer budget`);
-  return Math.max(1, Math.min(g.n, Math.floor(budget / perImage)));
+  const binding = Math.floor(ctx.limits.maxStorageBufferBindingSize / 4);
+  if (perImage > binding) {
+    throw new RangeError(
+      `conv2d: one image's patch matrix (${perImage} elements) exceeds the device's binding limit (${binding} elements)`,
+    );
+  }
+  return Math.max(1, Math.min(g.n, Math.floor(ctx.patchBudget / perImage)));
 }
 
 /**
  * Patch matrix of images n0..n0+nb: element (image, g, ck, s) at
  * image * sN + g * sG + ck * sK + s, so callers choose the layout.
  */
-function im2col(ctx: KernelContext, x: GpuData, g: Geometry, a: Conv2dAttrs, n0: number, nb: number, layout: 'image-major' | 'group-major'): GpuData {
+function im2col(
+  ctx: KernelContext,
+  x: GpuData,
+  g: Geometry,
+  a: Conv2dAttrs,
+  n0: number,
+  nb: number,
+  layout: 'image-major' | 'group-major',
+): GpuData {
   const col = ctx.alloc(nb * g.groups * g.ckk * g.spatial, 'float32');
   const [sN, sG, sK] =
     layout === 'image-major'
@@ -110,7 +138,15 @@ function im2col(ctx: KernelContext, x: GpuData, g: Geometry, a: Conv2dAttrs, n0:
 }
 
 /** dx of images n0..n0+nb from their dcol [nb, G, ckk, S]: each element sums the patch entries that read it. */
-function col2im(ctx: KernelContext, dcol: GpuData, dx: GpuData, g: Geometry, a: Conv2dAttrs, n0: number, nb: number): void {
+function col2im(
+  ctx: KernelContext,
+  dcol: GpuData,
+  dx: GpuData,
+  g: Geometry,
+  a: Conv2dAttrs,
+  n0: number,
+  nb: number,
+): void {
   runFlat(
     ctx,
     'col2im',
@@ -150,7 +186,12 @@ export function conv2d(ctx: KernelContext, x: TensorInfo, w: TensorInfo, a: Conv
   const weights = { data: ctx.data(w), base: 0, batchStrides: [0, g.og * g.ckk], trans: false };
   const mm = (nb: number) => ({ batch: [nb, g.groups], m: g.og, n: g.spatial, k: g.ckk });
   if (g.pointwise) {
-    const xs = { data: ctx.data(x), base: 0, batchStrides: [g.c * g.spatial, g.cg * g.spatial], trans: false };
+    const xs = {
+      data: ctx.data(x),
+      base: 0,
+      batchStrides: [g.c * g.spatial, g.cg * g.spatial],
+      trans: false,
+    };
     gemm(ctx, weights, xs, { data: y, base: 0 }, mm(g.n));
     return output(y, shape);
   }
@@ -158,19 +199,34 @@ export function conv2d(ctx: KernelContext, x: TensorInfo, w: TensorInfo, a: Conv
   for (let n0 = 0; n0 < g.n; n0 += per) {
     const nb = Math.min(per, g.n - n0);
     const col = im2col(ctx, ctx.data(x), g, a, n0, nb, 'image-major');
-    const cols = { data: col, base: 0, batchStrides: [g.groups * g.ckk * g.spatial, g.ckk * g.spatial], trans: false };
+    const cols = {
+      data: col,
+      base: 0,
+      batchStrides: [g.groups * g.ckk * g.spatial, g.ckk * g.spatial],
+      trans: false,
+    };
     gemm(ctx, weights, cols, { data: y, base: n0 * g.o * g.spatial }, mm(nb));
     ctx.release(col);
   }
   return output(y, shape);
 }
 
-export function conv2dGradInput(ctx: KernelContext, dy: TensorInfo, w: TensorInfo, a: Conv2dAttrs & { inputShape: number[] }): TensorInfo {
+export function conv2dGradInput(
+  ctx: KernelContext,
+  dy: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs & { inputShape: number[] },
+): TensorInfo {
   const g = geometry(a.inputShape, w.shape, a);
   const dx = ctx.alloc(g.n * g.c * g.h * g.w, 'float32');
   const weights = { data: ctx.data(w), base: 0, batchStrides: [0, g.og * g.ckk], trans: true };
   const mm = (nb: number) => ({ batch: [nb, g.groups], m: g.ckk, n: g.spatial, k: g.og });
-  const grads = (n0: number) => ({ data: ctx.data(dy), base: n0 * g.o * g.spatial, batchStrides: [g.o * g.spatial, g.og * g.spatial], trans: false });
+  const grads = (n0: number) => ({
+    data: ctx.data(dy),
+    base: n0 * g.o * g.spatial,
+    batchStrides: [g.o * g.spatial, g.og * g.spatial],
+    trans: false,
+  });
   if (g.pointwise) {
     gemm(ctx, weights, grads(0), { data: dx, base: 0 }, mm(g.n));
     return output(dx, a.inputShape);
@@ -186,7 +242,12 @@ export function conv2dGradInput(ctx: KernelContext, dy: TensorInfo, w: TensorInf
   return output(dx, a.inputShape);
 }
 
-export function conv2dGradFilter(ctx: KernelContext, x: TensorInfo, dy: TensorInfo, a: Conv2dAttrs & { filterShape: number[] }): TensorInfo {
+export function conv2dGradFilter(
+  ctx: KernelContext,
+  x: TensorInfo,
+  dy: TensorInfo,
+  a: Conv2dAttrs & { filterShape: number[] },
+): TensorInfo {
   const g = geometry(x.shape, a.filterShape, a);
   const dw = ctx.alloc(g.o * g.ckk, 'float32');
   const per = imagesPerChunk(ctx, g);

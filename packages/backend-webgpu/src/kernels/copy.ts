@@ -33,7 +33,12 @@ export interface StridedView {
 }
 
 /** dst[dst.base + c . dst.strides] = src[src.base + c . src.strides] for every coordinate c of `shape`. */
-export function copyStrided(ctx: KernelContext, shape: readonly number[], src: StridedView, dst: StridedView): void {
+export function copyStrided(
+  ctx: KernelContext,
+  shape: readonly number[],
+  src: StridedView,
+  dst: StridedView,
+): void {
   const c = collapse(shape, [src.strides, dst.strides]);
   const rank = c.shape.length;
   runFlat(
@@ -44,7 +49,13 @@ export function copyStrided(ctx: KernelContext, shape: readonly number[], src: S
       { name: 'X', type: 'u32', data: src.data },
       { name: 'Y', type: 'u32', write: true, data: dst.data },
     ],
-    (p) => p.i32('srcBase', src.base).i32('dstBase', dst.base).i32s('d', c.shape).i32s('ss', c.strides[0]).i32s('ds', c.strides[1]),
+    (p) =>
+      p
+        .i32('srcBase', src.base)
+        .i32('dstBase', dst.base)
+        .i32s('d', c.shape)
+        .i32s('ss', c.strides[0])
+        .i32s('ds', c.strides[1]),
     `  var src = P.srcBase;
   var dst = P.dstBase;
 ${addOffsets('i', rank, 'd', [

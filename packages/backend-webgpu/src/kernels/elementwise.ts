@@ -1,4 +1,11 @@
-import { type BinaryOp, broadcastShapes, type DType, sizeOf, type TensorInfo, type UnaryOp } from '@lowrank/core';
+import {
+  type BinaryOp,
+  broadcastShapes,
+  type DType,
+  sizeOf,
+  type TensorInfo,
+  type UnaryOp,
+} from '@lowrank/core';
 import { broadcastStrides, collapse } from '../dims.js';
 import { addOffsets, wgslType } from '../wgsl.js';
 import { type KernelContext, output, runFlat } from './context.js';
@@ -44,7 +51,10 @@ const INT_UNARY: Partial<Record<UnaryOp, Expr>> = {
 
 type Expr2 = (a: string, b: string) => string;
 
-const cmp = (op: string): Expr2 => (a, b) => `select(Z, O, ${a} ${op} ${b})`;
+const cmp =
+  (op: string): Expr2 =>
+  (a, b) =>
+    `select(Z, O, ${a} ${op} ${b})`;
 
 /** `Z` and `O` are 0 and 1 of the compute type (comparisons give 0/1 in it). */
 const FLOAT_BINARY: Record<BinaryOp, Expr2> = {
@@ -98,7 +108,10 @@ export function cast(ctx: KernelContext, x: TensorInfo, dtype: DType): TensorInf
   const n = sizeOf(x.shape);
   const out = ctx.alloc(n, dtype);
   // JavaScript's int32 conversion truncates and maps NaN and infinities to 0.
-  const expr = x.dtype !== 'int32' && dtype === 'int32' ? 'select(i32(v), 0, isNan(v) || isInf(v))' : `${wgslType(dtype)}(v)`;
+  const expr =
+    x.dtype !== 'int32' && dtype === 'int32'
+      ? 'select(i32(v), 0, isNan(v) || isInf(v))'
+      : `${wgslType(dtype)}(v)`;
   runFlat(
     ctx,
     'cast',
@@ -155,11 +168,7 @@ function broadcastLaunch(
       ...inputs.map((t) => ({ name: t.name, type: wgslType(t.info.dtype), data: ctx.data(t.info) })),
       { name: 'Y', type: wgslType(outType), write: true, data: out },
     ],
-    (p) => {
-      p.i32s('d', c.shape);
-      c.strides.forEach((s, k) => p.i32s(`s${k}_`, s));
-      return p;
-    },
+    (p) => c.strides.reduce((q, s, k) => q.i32s(`s${k}_`, s), p.i32s('d', c.shape)),
     code,
     MATH_WGSL,
   );
@@ -178,7 +187,8 @@ export function binary(ctx: KernelContext, a: TensorInfo, b: TensorInfo, op: Bin
       { info: b, name: 'B', type: t },
     ],
     outType,
-    ([la, lb]) => `  let a = ${la};\n  let b = ${lb};\n  let Z = ${t}(0);\n  let O = ${t}(1);\n  Y[i] = ${expr};`,
+    ([la, lb]) =>
+      `  let a = ${la};\n  let b = ${lb};\n  let Z = ${t}(0);\n  let O = ${t}(1);\n  Y[i] = ${expr};`,
   );
 }
 

@@ -7,13 +7,18 @@ import * as mv from './movement.js';
 import * as pool from './pool.js';
 import { argReduce, reduce } from './reduce.js';
 
-type Impl<K extends KernelName> = (ctx: KernelContext, inputs: readonly TensorInfo[], attrs: KernelAttrs[K]) => TensorInfo[];
+type Impl<K extends KernelName> = (
+  ctx: KernelContext,
+  inputs: readonly TensorInfo[],
+  attrs: KernelAttrs[K],
+) => TensorInfo[];
 
 /** Convolution and pooling read float32 only (as on the CPU backend); `count` leading inputs are checked. */
 function floats<K extends KernelName>(name: K, impl: Impl<K>, count = 2): Impl<K> {
   return (ctx, inputs, attrs) => {
     for (const t of inputs.slice(0, count)) {
-      if (t.dtype !== 'float32') throw new TypeError(`${name}: ${t.dtype} input is not supported; cast to float32`);
+      if (t.dtype !== 'float32')
+        throw new TypeError(`${name}: ${t.dtype} input is not supported; cast to float32`);
     }
     return impl(ctx, inputs, attrs);
   };
@@ -33,18 +38,32 @@ export const KERNELS: { [K in KernelName]: Impl<K> } = {
   pad: (ctx, [x], { paddings, value }) => [mv.pad(ctx, x, paddings, value)],
   concat: (ctx, xs, { axis }) => [mv.concat(ctx, xs, axis)],
   gather: (ctx, [x, indices], { axis }) => [mv.gather(ctx, x, indices, axis)],
-  gatherGrad: (ctx, [dy, indices], { axis, inputShape }) => [mv.gatherGrad(ctx, dy, indices, axis, inputShape)],
+  gatherGrad: (ctx, [dy, indices], { axis, inputShape }) => [
+    mv.gatherGrad(ctx, dy, indices, axis, inputShape),
+  ],
   broadcastTo: (ctx, [x], { shape }) => [mv.broadcastTo(ctx, x, shape)],
   oneHot: (ctx, [indices], { depth, dtype }) => [mv.oneHot(ctx, indices, depth, dtype)],
   matmul: (ctx, [a, b], { transA, transB }) => [matmul(ctx, a, b, transA, transB)],
   conv2d: floats('conv2d', (ctx, [x, w], attrs) => [conv2d(ctx, x, w, attrs)]),
   conv2dGradInput: floats('conv2dGradInput', (ctx, [dy, w], attrs) => [conv2dGradInput(ctx, dy, w, attrs)]),
-  conv2dGradFilter: floats('conv2dGradFilter', (ctx, [x, dy], attrs) => [conv2dGradFilter(ctx, x, dy, attrs)]),
+  conv2dGradFilter: floats('conv2dGradFilter', (ctx, [x, dy], attrs) => [
+    conv2dGradFilter(ctx, x, dy, attrs),
+  ]),
   maxPool2d: floats('maxPool2d', (ctx, [x], attrs) => pool.maxPool2d(ctx, x, attrs)),
   avgPool2d: floats('avgPool2d', (ctx, [x], attrs) => [pool.avgPool2d(ctx, x, attrs)]),
   avgPool2dGrad: floats('avgPool2dGrad', (ctx, [dy], attrs) => [pool.avgPool2dGrad(ctx, dy, attrs)]),
-  adaptiveAvgPool2d: floats('adaptiveAvgPool2d', (ctx, [x], { outSize }) => [pool.adaptiveAvgPool2d(ctx, x, outSize)]),
-  adaptiveAvgPool2dGrad: floats('adaptiveAvgPool2dGrad', (ctx, [dy], { outSize, inputShape }) => [pool.adaptiveAvgPool2dGrad(ctx, dy, outSize, inputShape)]),
-  adaptiveMaxPool2d: floats('adaptiveMaxPool2d', (ctx, [x], { outSize }) => pool.adaptiveMaxPool2d(ctx, x, outSize)),
-  poolScatter: floats('poolScatter', (ctx, [dy, argmax], { inputShape }) => [pool.poolScatter(ctx, dy, argmax, inputShape)], 1),
+  adaptiveAvgPool2d: floats('adaptiveAvgPool2d', (ctx, [x], { outSize }) => [
+    pool.adaptiveAvgPool2d(ctx, x, outSize),
+  ]),
+  adaptiveAvgPool2dGrad: floats('adaptiveAvgPool2dGrad', (ctx, [dy], { outSize, inputShape }) => [
+    pool.adaptiveAvgPool2dGrad(ctx, dy, outSize, inputShape),
+  ]),
+  adaptiveMaxPool2d: floats('adaptiveMaxPool2d', (ctx, [x], { outSize }) =>
+    pool.adaptiveMaxPool2d(ctx, x, outSize),
+  ),
+  poolScatter: floats(
+    'poolScatter',
+    (ctx, [dy, argmax], { inputShape }) => [pool.poolScatter(ctx, dy, argmax, inputShape)],
+    1,
+  ),
 };

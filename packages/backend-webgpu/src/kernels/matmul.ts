@@ -3,8 +3,8 @@ import { broadcastStrides, collapse } from '../dims.js';
 import type { GpuData } from '../gpu-data.js';
 import { Params } from '../params.js';
 import { addOffsets } from '../wgsl.js';
-import { cast } from './elementwise.js';
 import { type KernelContext, output } from './context.js';
+import { cast } from './elementwise.js';
 
 /**
  * Batched GEMM, C = op(A) op(B), tiled for workgroup memory: a workgroup of 16 x 8
@@ -146,7 +146,8 @@ ${store}
 }`;
 }
 
-const aligned = (len: number, op: MatOperand) => len % 4 === 0 && op.base % 4 === 0 && op.batchStrides.every((s) => s % 4 === 0);
+const aligned = (len: number, op: MatOperand) =>
+  len % 4 === 0 && op.base % 4 === 0 && op.batchStrides.every((s) => s % 4 === 0);
 
 /** C[cBase + batch * m * n ...] (=|+=) op(A) op(B) for every batch index; batches broadcast through the strides. */
 export function gemm(
@@ -200,7 +201,13 @@ export function gemm(
 }
 
 /** The matmul kernel: a [...batchA, m, k], b [...batchB, k, n] (before transposes); int32 operands are cast to float32. */
-export function matmul(ctx: KernelContext, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): TensorInfo {
+export function matmul(
+  ctx: KernelContext,
+  a: TensorInfo,
+  b: TensorInfo,
+  transA: boolean,
+  transB: boolean,
+): TensorInfo {
   const fa = a.dtype === 'int32' ? cast(ctx, a, 'float32') : a;
   const fb = b.dtype === 'int32' ? cast(ctx, b, 'float32') : b;
   const ra = a.shape.length;
@@ -214,7 +221,8 @@ export function matmul(ctx: KernelContext, a: TensorInfo, b: TensorInfo, transA:
   const shape = [...batch, m, n];
   const out = ctx.alloc(sizeOf(shape), 'float32');
   // A batch stride of 1 in broadcastStrides' units is one whole matrix.
-  const matrices = (own: readonly number[], size: number) => broadcastStrides(own, batch).map((st) => st * size);
+  const matrices = (own: readonly number[], size: number) =>
+    broadcastStrides(own, batch).map((st) => st * size);
   gemm(
     ctx,
     { data: ctx.data(fa), base: 0, batchStrides: matrices(batchA, m * k), trans: transA },

@@ -1,8 +1,8 @@
 import { type DType, sizeOf, type TensorInfo } from '@lowrank/core';
 import { broadcastStrides, stridesOf } from '../dims.js';
 import { wgslType } from '../wgsl.js';
-import { copyStrided, fill } from './copy.js';
 import { type KernelContext, output, runFlat } from './context.js';
+import { copyStrided, fill } from './copy.js';
 
 export function transpose(ctx: KernelContext, x: TensorInfo, perm: readonly number[]): TensorInfo {
   const shape = perm.map((p) => x.shape[p]);
@@ -18,7 +18,11 @@ export function transpose(ctx: KernelContext, x: TensorInfo, perm: readonly numb
 }
 
 /** Offset of `begin` and the strides of a stepped window in a tensor of `shape`. */
-function window(shape: readonly number[], begin: readonly number[], step: readonly number[]): { base: number; strides: number[] } {
+function window(
+  shape: readonly number[],
+  begin: readonly number[],
+  step: readonly number[],
+): { base: number; strides: number[] } {
   const strides = stridesOf(shape);
   return {
     base: begin.reduce((s, b, i) => s + b * strides[i], 0),
@@ -34,7 +38,12 @@ export function slice(
   shape: readonly number[],
 ): TensorInfo {
   const out = ctx.alloc(sizeOf(shape), x.dtype);
-  copyStrided(ctx, shape, { data: ctx.data(x), ...window(x.shape, begin, step) }, { data: out, base: 0, strides: stridesOf(shape) });
+  copyStrided(
+    ctx,
+    shape,
+    { data: ctx.data(x), ...window(x.shape, begin, step) },
+    { data: out, base: 0, strides: stridesOf(shape) },
+  );
   return output(out, shape);
 }
 
@@ -48,11 +57,21 @@ export function sliceGrad(
   const out = ctx.alloc(sizeOf(inputShape), dy.dtype);
   fill(ctx, out, 0);
   // A window's positions are distinct, so a plain copy into it is the scatter-add.
-  copyStrided(ctx, dy.shape, { data: ctx.data(dy), base: 0, strides: stridesOf(dy.shape) }, { data: out, ...window(inputShape, begin, step) });
+  copyStrided(
+    ctx,
+    dy.shape,
+    { data: ctx.data(dy), base: 0, strides: stridesOf(dy.shape) },
+    { data: out, ...window(inputShape, begin, step) },
+  );
   return output(out, inputShape);
 }
 
-export function pad(ctx: KernelContext, x: TensorInfo, paddings: readonly (readonly [number, number])[], value: number): TensorInfo {
+export function pad(
+  ctx: KernelContext,
+  x: TensorInfo,
+  paddings: readonly (readonly [number, number])[],
+  value: number,
+): TensorInfo {
   const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   const out = ctx.alloc(sizeOf(shape), x.dtype);
   fill(ctx, out, value);
@@ -61,14 +80,22 @@ export function pad(ctx: KernelContext, x: TensorInfo, paddings: readonly (reado
     ctx,
     x.shape,
     { data: ctx.data(x), base: 0, strides: stridesOf(x.shape) },
-    { data: out, ...window(shape, begin, shape.map(() => 1)) },
+    {
+      data: out,
+      ...window(
+        shape,
+        begin,
+        shape.map(() => 1),
+      ),
+    },
   );
   return output(out, shape);
 }
 
 export function concat(ctx: KernelContext, xs: readonly TensorInfo[], axis: number): TensorInfo {
   const dtype = xs[0].dtype;
-  for (const x of xs) if (x.dtype !== dtype) throw new TypeError(`concat: mixed dtypes ${dtype} and ${x.dtype}`);
+  for (const x of xs)
+    if (x.dtype !== dtype) throw new TypeError(`concat: mixed dtypes ${dtype} and ${x.dtype}`);
   const shape = [...xs[0].shape];
   shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
   const out = ctx.alloc(sizeOf(shape), dtype);
@@ -132,7 +159,13 @@ export function gather(ctx: KernelContext, x: TensorInfo, indices: TensorInfo, a
  * Each dx element sums the dy entries whose index points at it, looping over the
  * indices: deterministic and without float atomics, at m reads per element.
  */
-export function gatherGrad(ctx: KernelContext, dy: TensorInfo, indices: TensorInfo, axis: number, inputShape: readonly number[]): TensorInfo {
+export function gatherGrad(
+  ctx: KernelContext,
+  dy: TensorInfo,
+  indices: TensorInfo,
+  axis: number,
+  inputShape: readonly number[],
+): TensorInfo {
   const [, n, inner] = around(inputShape, axis);
   const m = sizeOf(indices.shape);
   const out = ctx.alloc(sizeOf(inputShape), dy.dtype);

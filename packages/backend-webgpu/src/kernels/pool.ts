@@ -21,7 +21,8 @@ const INPUT_COORDS = `  let w = i % P.W;
   let h = (i / P.W) % P.H;
   let plane = i / (P.W * P.H);`;
 
-const planes = (p: Params, h: number, w: number, ho: number, wo: number) => p.i32('H', h).i32('W', w).i32('Ho', ho).i32('Wo', wo);
+const planes = (p: Params, h: number, w: number, ho: number, wo: number) =>
+  p.i32('H', h).i32('W', w).i32('Ho', ho).i32('Wo', wo);
 
 function outSize(h: number, k: number, s: number, before: number, after: number, d: number): number {
   return Math.floor((h + before + after - d * (k - 1) - 1) / s) + 1;
@@ -46,7 +47,16 @@ fn spanStart(i: i32, size: i32, out: i32) -> i32 { return (i * size) / out; }
 fn spanEnd(i: i32, size: i32, out: i32) -> i32 { return ((i + 1) * size + out - 1) / out; }`;
 
 /** Max pooling with argmax; `loops` opens the two loops over the window's (ih, iw) inside the image. */
-function maxPoolLaunch(ctx: KernelContext, x: TensorInfo, key: string, ho: number, wo: number, p: (p: Params) => Params, loops: string, win: ArgmaxWindow): TensorInfo[] {
+function maxPoolLaunch(
+  ctx: KernelContext,
+  x: TensorInfo,
+  key: string,
+  ho: number,
+  wo: number,
+  p: (p: Params) => Params,
+  loops: string,
+  win: ArgmaxWindow,
+): TensorInfo[] {
   const [n, c, h, w] = x.shape as Shape4;
   const shape = [n, c, ho, wo];
   const y = ctx.alloc(n * c * ho * wo, 'float32');
@@ -95,12 +105,22 @@ export function maxPool2d(ctx: KernelContext, x: TensorInfo, a: Pool2dAttrs): Te
   return maxPoolLaunch(ctx, x, 'maxPool2d', ho, wo, slidingParams(a), loops, win);
 }
 
-export function adaptiveMaxPool2d(ctx: KernelContext, x: TensorInfo, outSize2: [number, number]): TensorInfo[] {
+export function adaptiveMaxPool2d(
+  ctx: KernelContext,
+  x: TensorInfo,
+  outSize2: [number, number],
+): TensorInfo[] {
   const [, , h, w] = x.shape as Shape4;
   const [ho, wo] = outSize2;
   const loops = `  for (var ih = spanStart(oh, P.H, P.Ho); ih < spanEnd(oh, P.H, P.Ho); ih++) {
     for (var iw = spanStart(ow, P.W, P.Wo); iw < spanEnd(ow, P.W, P.Wo); iw++) {`;
-  return maxPoolLaunch(ctx, x, 'adaptiveMaxPool2d', ho, wo, (p) => p, loops, { kind: 'adaptive', inH: h, inW: w, outH: ho, outW: wo });
+  return maxPoolLaunch(ctx, x, 'adaptiveMaxPool2d', ho, wo, (p) => p, loops, {
+    kind: 'adaptive',
+    inH: h,
+    inW: w,
+    outH: ho,
+    outW: wo,
+  });
 }
 
 /** The average pool's clipped span along an axis and the divisor's factor for it (the CPU backend's avgSpan). */
@@ -141,7 +161,11 @@ export function avgPool2d(ctx: KernelContext, x: TensorInfo, a: AvgAttrs): Tenso
   return output(y, [n, c, ho, wo]);
 }
 
-export function avgPool2dGrad(ctx: KernelContext, dy: TensorInfo, a: AvgAttrs & { inputShape: number[] }): TensorInfo {
+export function avgPool2dGrad(
+  ctx: KernelContext,
+  dy: TensorInfo,
+  a: AvgAttrs & { inputShape: number[] },
+): TensorInfo {
   const [, , ho, wo] = dy.shape as Shape4;
   const [n, c, h, w] = a.inputShape as unknown as Shape4;
   const dx = ctx.alloc(n * c * h * w, 'float32');
@@ -202,9 +226,17 @@ export function adaptiveAvgPool2d(ctx: KernelContext, x: TensorInfo, outSize2: [
 
 /** Candidate adaptive windows covering row/column v: [v * out / size, ceil((v + 1) * out / size) - 1], checked exactly inside. */
 const ADAPTIVE_COVER = (v: string, size: string, out: string) =>
-  [`(${v} * ${out}) / ${size}`, `min(${out} - 1, ((${v} + 1) * ${out} + ${size} - 1) / ${size} - 1)`] as const;
+  [
+    `(${v} * ${out}) / ${size}`,
+    `min(${out} - 1, ((${v} + 1) * ${out} + ${size} - 1) / ${size} - 1)`,
+  ] as const;
 
-export function adaptiveAvgPool2dGrad(ctx: KernelContext, dy: TensorInfo, outSize2: [number, number], inputShape: number[]): TensorInfo {
+export function adaptiveAvgPool2dGrad(
+  ctx: KernelContext,
+  dy: TensorInfo,
+  outSize2: [number, number],
+  inputShape: number[],
+): TensorInfo {
   const [n, c, h, w] = inputShape as unknown as Shape4;
   const [ho, wo] = outSize2;
   const dx = ctx.alloc(n * c * h * w, 'float32');
@@ -243,7 +275,12 @@ export function adaptiveAvgPool2dGrad(ctx: KernelContext, dy: TensorInfo, outSiz
  * windows can cover it (known from the argmax buffer when this backend's pooling
  * made it), or its whole plane otherwise.
  */
-export function poolScatter(ctx: KernelContext, dy: TensorInfo, argmax: TensorInfo, inputShape: number[]): TensorInfo {
+export function poolScatter(
+  ctx: KernelContext,
+  dy: TensorInfo,
+  argmax: TensorInfo,
+  inputShape: number[],
+): TensorInfo {
   const [, , ho, wo] = dy.shape as Shape4;
   const [n, c, h, w] = inputShape as unknown as Shape4;
   const dx = ctx.alloc(n * c * h * w, 'float32');

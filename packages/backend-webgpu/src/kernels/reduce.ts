@@ -3,8 +3,8 @@ import { collapse, stridesOf } from '../dims.js';
 import type { GpuData } from '../gpu-data.js';
 import { Params } from '../params.js';
 import { addOffsets, FLAT_WORKGROUP, flatMain, wgslType } from '../wgsl.js';
-import { fill } from './copy.js';
 import { type KernelContext, output } from './context.js';
+import { fill } from './copy.js';
 import { MATH_WGSL } from './math.js';
 
 /**
@@ -47,7 +47,8 @@ function layout(shape: readonly number[], axes: readonly number[]): Layout {
     keptShape: keptAxes.map((i) => shape[i]),
     keptRank: kept.shape.length,
     redRank: red.shape.length,
-    params: (p) => p.i32s('kd', kept.shape).i32s('ks', kept.strides[0]).i32s('rd', red.shape).i32s('rs', red.strides[0]),
+    params: (p) =>
+      p.i32s('kd', kept.shape).i32s('ks', kept.strides[0]).i32s('rd', red.shape).i32s('rs', red.strides[0]),
   };
 }
 
@@ -79,7 +80,10 @@ function valueMonoid(op: ReduceOp, t: 'f32' | 'i32'): Monoid {
   const extreme = (cmp: '>' | '<'): Pick<Monoid, 'take' | 'merge'> => {
     // NaN wins, as on the CPU backend
     const better = (a: string, b: string) => (f ? `(${b} ${cmp} ${a} || isNan(${b}))` : `${b} ${cmp} ${a}`);
-    return { take: `acc = select(acc, v, ${better('acc', 'v')});`, merge: (a, b) => `${a} = select(${a}, ${b}, ${better(a, b)});` };
+    return {
+      take: `acc = select(acc, v, ${better('acc', 'v')});`,
+      merge: (a, b) => `${a} = select(${a}, ${b}, ${better(a, b)});`,
+    };
   };
   const common = { key: `${op}:${t}`, helpers: MATH_WGSL, state: t, result: 'acc' };
   switch (op) {
@@ -129,7 +133,9 @@ function run(ctx: KernelContext, x: GpuData, l: Layout, m: Monoid, out: GpuData,
   ];
   const key = `reduce:${m.key}:k${l.keptRank}:r${l.redRank}`;
   if (l.len <= SHORT && chunks === 1) {
-    const params = l.params(new Params().i32('n', l.count).f32('inf', Number.POSITIVE_INFINITY).i32('len', l.len));
+    const params = l.params(
+      new Params().i32('n', l.count).f32('inf', Number.POSITIVE_INFINITY).i32('len', l.len),
+    );
     const body = `  let o = i;
 ${base}
   var acc = ${m.init};
@@ -185,7 +191,13 @@ ${element}
     Y[w] = ${m.result};
   }
 }`;
-  ctx.launch({ key: `${key}:group`, buffers, params, code: () => code, workgroups: ctx.grid(l.count * chunks, 1) });
+  ctx.launch({
+    key: `${key}:group`,
+    buffers,
+    params,
+    code: () => code,
+    workgroups: ctx.grid(l.count * chunks, 1),
+  });
 }
 
 export function reduce(ctx: KernelContext, x: TensorInfo, op: ReduceOp, axes: readonly number[]): TensorInfo {
@@ -211,7 +223,12 @@ export function reduce(ctx: KernelContext, x: TensorInfo, op: ReduceOp, axes: re
   return output(out, l.keptShape);
 }
 
-export function argReduce(ctx: KernelContext, x: TensorInfo, op: 'argmax' | 'argmin', axis: number): TensorInfo {
+export function argReduce(
+  ctx: KernelContext,
+  x: TensorInfo,
+  op: 'argmax' | 'argmin',
+  axis: number,
+): TensorInfo {
   if (x.shape[axis] === 0) throw new RangeError(`${op}: cannot reduce over an empty axis`);
   const l = layout(x.shape, [axis]);
   const out = ctx.alloc(l.count, 'int32');
