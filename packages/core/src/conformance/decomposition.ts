@@ -104,20 +104,20 @@ function denseForward(layer: LayerInfo, weight: Tensor, bias: Tensor | null, x: 
   });
 }
 
-/** Params and MACs of a module tree, counted from its Linear/Conv2d leaves on a real forward pass. */
+/**
+ * Params and MACs of a module tree, counted from its Linear/Conv2d leaves on a real forward
+ * pass of one sample (MACs per call: a Linear's inputs times its outputs, a conv's fan-in
+ * times its outputs).
+ */
 export function measuredCost(module: Module, layer: LayerInfo): Cost {
   const engine = module.engine;
   let flops = 0;
   const removers = module.namedModules().map(([, m]) =>
     m.addForwardHook((mod, _inputs, output) => {
-      // MACs per sample: weights times output positions (the batch axis divided out).
-      const positions = output.size / output.shape[0] / (mod instanceof Linear ? mod.outFeatures : 1);
-      if (mod instanceof Linear) flops += mod.inFeatures * mod.outFeatures * positions;
-      if (mod instanceof Conv2d) {
-        flops +=
-          ((mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size) /
-          output.shape[0];
-      }
+      // The forward runs on one sample, so every element of a child's output counts, even when the
+      // child sees extra axes folded into its batch axis (a ring rank carried beside the sample).
+      if (mod instanceof Linear) flops += mod.inFeatures * output.size;
+      if (mod instanceof Conv2d) flops += (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size;
     }),
   );
   try {

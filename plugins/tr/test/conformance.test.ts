@@ -1,0 +1,38 @@
+import { createEngine } from '@lowrank/core';
+import { decompositionConformance } from '@lowrank/core/testing';
+import * as fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { tr, trFactorRanks } from '../src/index.js';
+import { convLayers, cutRingFactorsFor, linearLayers, ranksFor } from './arbitraries.js';
+
+const engine = createEngine();
+const plugin = tr();
+const common = {
+  engine,
+  plugin,
+  layers: fc.oneof(linearLayers, convLayers),
+  ranks: ranksFor(plugin),
+  randomFactors: cutRingFactorsFor(plugin, engine),
+  ranksOf: trFactorRanks,
+  numRuns: 30,
+};
+
+describe("tr, algorithm 'svd' (TR-SVD)", () => {
+  for (const c of decompositionConformance({
+    ...common,
+    recoveryTolerance: 1e-9,
+    decomposeOptions: { algorithm: 'svd' },
+  }))
+    it(c.name, c.run);
+});
+
+describe("tr, algorithm 'als' (TR-ALS from TR-SVD, the default)", () => {
+  for (const c of decompositionConformance({
+    ...common,
+    recoveryTolerance: 1e-2,
+    iterative: true,
+    decomposeOptions: { maxIterations: 20 },
+  })) {
+    it(c.name, c.run);
+  }
+});

@@ -1,0 +1,142 @@
+import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import { assignParameter } from './assign.js';
+
+/** Constructor arguments of a `TtChannelConv2d` (also its saved config). */
+export type TtChannelConv2dConfig = {
+  /** `o_1..o_a`, product the output channels. */
+  outModes: number[];
+  /** `i_1..i_b`, product the input channels. */
+  inModes: number[];
+  /** Interior TT ranks `r_1..r_{a+b}` over the modes `[o_1..o_a, K, i_1..i_b]`. */
+  ranks: number[];
+  kernelSize: [number, number];
+  stride: [number, number];
+  /** [top, bottom, left, right] */
+  padding: [number, number, number, number];
+  dilation: [number, number];
+  bias: boolean;
+  dtype: 'float32' | 'float64';
+};
+
+const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
+
+/**
+ * A conv layer in the channel-factorised TT layout (Garipov et al. 2016; admm paper's
+ * `[o_1.., K, ..i_b]` shapes): the kernel as `o_1 x .. x o_a x K x i_1 x .. x i_b` in TT
+ * format. The input channels are contracted with the input cores (children `in{j}`, bias-free
+ * `Linear(i_j r -> r')` on channels-last activations, last core first) down to `r_{a+1}`
+ * channels; `core`, a conv `r_{a+1} -> r_a` with the original kernel size, stride, padding and
+ * dilation, applies the middle core; the output cores (children `out{j}`, `Linear(r -> r' o_j)`)
+ * expand to the `O` output channels, and the parameter `bias` is added.
+ */
+export class TtChannelConv2d extends nn.Module {
+  readonly settings: Readonly<TtChannelConv2dConfig>;
+  readonly bias: Tensor | null;
+
+  constructor(engine: Engine, config: TtChannelConv2dConfig) {
+    super(engine);
+    this.settings = {
+      ...config,
+      outModes: [...config.outModes],
+      inModes: [...config.inModes],
+      ranks: [...config.ranks],
+    };
+    const { outModes, inModes, ranks, kernelSize, stride, padding, dilation, dtype } = config;
+    const a = outModes.length;
+    if (ranks.length !== a + inModes.length) {
+      throw new RangeError(
+        `TtChannelConv2d: ${ranks.length} ranks for ${a} output and ${inModes.length} input modes; give ${a + inModes.length}`,
+      );
+    }
+    const r = [1, ...ranks, 1];
+    // Core j of the output side is [r_j, o_j, r_{j+1}]; core a is the kernel; input core j is core a + 1 + j.
+    outModes.forEach((o, j) => {
+      this.registerModule(`out${j}`, new nn.Linear(engine, r[j + 1], r[j] * o, { bias: false, dtype }));
+    });
+    this.registerModule(
+      'core',
+      new nn.Conv2d(engine, r[a + 1], r[a], kernelSize, { stride, padding, dilation, bias: false, dtype }),
+    );
+    inModes.forEach((i, j) => {
+      const c = a + 1 + j;
+      this.registerModule(`in${j}`, new nn.Linear(engine, i * r[c + 1], r[c], { bias: false, dtype }));
+    });
+    this.bias = config.bias ? this.registerParameter('bias', engine.zeros([product(outModes)], dtype)) : null;
+  }
+
+  get typeName(): string {
+    return 'TtChannelConv2d';
+  }
+  config(): TtChannelConv2dConfig {
+    return {
+      ...this.settings,
+      outModes: [...this.settings.outModes],
+      inModes: [...this.settings.inModes],
+      ranks: [...this.settings.ranks],
+    };
+  }
+
+  private linear(name: string): nn.Linear {
+    return this.getModule(name) as nn.Linear;
+  }
+  get core(): nn.Conv2d {
+    return this.getModule('core') as nn.Conv2d;
+  }
+
+  /** Copies the cores `[r_{k-1}, n_k, r_k]` over `[o.., K, i..]` (and the bias) into the layer. */
+  loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
+    const a = this.settings.outModes.length;
+    cores.forEach((c, k) => {
+      if (k < a) assignParameter(this.linear(`out${k}`).weight, c);
+      else if (k > a) assignParameter(this.linear(`in${k - a - 1}`).weight, c);
+      // The kernel core [r_a, K, r_{a+1}] -> conv weight [r_a, r_{a+1}, Kh, Kw].
+      else this.engine.tidy(() => assignParameter(this.core.weight, transpose(c, [0, 2, 1])));
+    });
+    if (this.bias && bias) assignParameter(this.bias, bias);
+    return this;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { outModes, inModes, ranks } = this.settings;
+    const a = outModes.length;
+    const b = inModes.length;
+    const r = [1, ...ranks, 1];
+    const [batch, channels, h, w] = x.shape;
+    if (x.rank !== 4 || channels !== product(inModes)) {
+      throw new RangeError(
+        `TtChannelConv2d: expected input [N, ${product(inModes)}, H, W], got [${x.shape}]`,
+      );
+    }
+    return this.engine.tidy(() => {
+      // Input side, channels last: [N, H, W, i_1..i_j, r] with (i_j, r) merged as the last axis.
+      let state = reshape(transpose(x, [0, 2, 3, 1]), [
+        batch,
+        h,
+        w,
+        channels / inModes[b - 1],
+        inModes[b - 1],
+      ]);
+      for (let j = b - 1; j >= 0; j--) {
+        const y = this.linear(`in${j}`).call(state);
+        const before = product(inModes.slice(0, j));
+        state = j > 0 ? reshape(y, [batch, h, w, before / inModes[j - 1], inModes[j - 1] * r[a + 1 + j]]) : y;
+      }
+      // [N, H, W, 1, r_{a+1}] -> [N, r_{a+1}, H, W] -> the kernel core.
+      const conv = this.core.call(reshape(transpose(state, [0, 3, 4, 1, 2]), [batch, r[a + 1], h, w]));
+      const [, , ho, wo] = conv.shape;
+      // Output side: [N, Ho, Wo, o_a..o_{j+1}, r_j], the rank last.
+      let done = 1;
+      let out = reshape(transpose(conv, [0, 2, 3, 1]), [batch, ho, wo, 1, r[a]]);
+      for (let j = a - 1; j >= 0; j--) {
+        const y = reshape(this.linear(`out${j}`).call(out), [batch, ho, wo, done, r[j], outModes[j]]);
+        done *= outModes[j];
+        out = reshape(transpose(y, [0, 1, 2, 3, 5, 4]), [batch, ho, wo, done, r[j]]);
+      }
+      // [N, Ho, Wo, (o_a..o_1)] -> [N, o_1..o_a, Ho, Wo] -> [N, O, Ho, Wo].
+      const modes = reshape(out, [batch, ho, wo, ...[...outModes].reverse()]);
+      const perm = [0, ...Array.from({ length: a }, (_, t) => 3 + a - 1 - t), 1, 2];
+      const y = reshape(transpose(modes, perm), [batch, done, ho, wo]);
+      return this.bias ? add(y, reshape(this.bias, [1, done, 1, 1])) : y;
+    });
+  }
+}

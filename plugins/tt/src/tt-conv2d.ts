@@ -1,0 +1,73 @@
+import { type Engine, nn, type Tensor, transpose } from '@lowrank/core';
+import { assignParameter } from './assign.js';
+
+/** Constructor arguments of a `TtConv2d` (also its saved config). */
+export type TtConv2dConfig = {
+  inChannels: number;
+  outChannels: number;
+  /** `[r1, r2]`: the output-side and input-side TT ranks. */
+  ranks: [number, number];
+  kernelSize: [number, number];
+  stride: [number, number];
+  /** [top, bottom, left, right] */
+  padding: [number, number, number, number];
+  dilation: [number, number];
+  bias: boolean;
+  dtype: 'float32' | 'float64';
+};
+
+/**
+ * A conv layer in the three-core TT layout (admm paper Table 7): the kernel as `O x K x I`
+ * with cores `G1 [1, O, r1]`, `G2 [r1, K, r2]`, `G3 [r2, I, 1]` runs as `first`, a 1x1 conv
+ * `I -> r2` (`G3`), `core`, a `Kh x Kw` conv `r2 -> r1` (`G2`) with the original stride,
+ * padding and dilation, and `last`, a 1x1 conv `r1 -> O` (`G1`) with the original bias.
+ */
+export class TtConv2d extends nn.Module {
+  readonly settings: Readonly<TtConv2dConfig>;
+
+  constructor(engine: Engine, config: TtConv2dConfig) {
+    super(engine);
+    this.settings = { ...config };
+    const { inChannels, outChannels, ranks, kernelSize, stride, padding, dilation, bias, dtype } = config;
+    const [r1, r2] = ranks;
+    this.registerModule('first', new nn.Conv2d(engine, inChannels, r2, 1, { bias: false, dtype }));
+    this.registerModule(
+      'core',
+      new nn.Conv2d(engine, r2, r1, kernelSize, { stride, padding, dilation, bias: false, dtype }),
+    );
+    this.registerModule('last', new nn.Conv2d(engine, r1, outChannels, 1, { bias, dtype }));
+  }
+
+  get first(): nn.Conv2d {
+    return this.getModule('first') as nn.Conv2d;
+  }
+  get core(): nn.Conv2d {
+    return this.getModule('core') as nn.Conv2d;
+  }
+  get last(): nn.Conv2d {
+    return this.getModule('last') as nn.Conv2d;
+  }
+
+  get typeName(): string {
+    return 'TtConv2d';
+  }
+  config(): TtConv2dConfig {
+    return { ...this.settings };
+  }
+
+  /** Copies the three cores (and the bias, when the layer has one) into the convs. */
+  loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
+    const [g1, g2, g3] = cores;
+    assignParameter(this.first.weight, g3);
+    // G2 [r1, K, r2] -> conv weight [r1, r2, Kh, Kw].
+    this.engine.tidy(() => assignParameter(this.core.weight, transpose(g2, [0, 2, 1])));
+    assignParameter(this.last.weight, g1);
+    const b = this.last.bias;
+    if (b && bias) assignParameter(b, bias);
+    return this;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.engine.tidy(() => this.last.call(this.core.call(this.first.call(x))));
+  }
+}

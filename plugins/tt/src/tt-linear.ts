@@ -1,0 +1,109 @@
+import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import { assignParameter } from './assign.js';
+
+/** Constructor arguments of a `TtLinear` (also its saved config). */
+export type TtLinearConfig = {
+  /** `m_1..m_d`, product the output size. */
+  outModes: number[];
+  /** `n_1..n_d`, product the input size. */
+  inModes: number[];
+  /** Interior TT ranks `r_1..r_{d-1}`. */
+  ranks: number[];
+  bias: boolean;
+  dtype: 'float32' | 'float64';
+};
+
+const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
+
+/**
+ * A linear layer in the TT-matrix format (TT-FC, Novikov et al. 2015): `y = x W^T + b` with
+ * `W[(i_1..i_d), (j_1..j_d)] = G_1[:, i_1, j_1, :] ... G_d[:, i_d, j_d, :]`, never forming `W`.
+ * The input, reshaped to `(batch, n_1..n_d)`, is contracted with the cores from the last to
+ * the first; core `k` is the child `core{k}`, a bias-free `Linear(n_k r_k -> r_{k-1} m_k)`
+ * whose weight is the core `[r_{k-1}, m_k, n_k, r_k]` reshaped, so the layer trains by
+ * autodiff like any other. The bias is the parameter `bias`.
+ */
+export class TtLinear extends nn.Module {
+  readonly settings: Readonly<TtLinearConfig>;
+  readonly bias: Tensor | null;
+
+  constructor(engine: Engine, config: TtLinearConfig) {
+    super(engine);
+    this.settings = {
+      ...config,
+      outModes: [...config.outModes],
+      inModes: [...config.inModes],
+      ranks: [...config.ranks],
+    };
+    const { outModes, inModes, ranks, dtype } = config;
+    if (outModes.length !== inModes.length || ranks.length !== outModes.length - 1) {
+      throw new RangeError(
+        `TtLinear: ${outModes.length} output modes, ${inModes.length} input modes and ${ranks.length} ranks do not make a TT-matrix`,
+      );
+    }
+    const r = [1, ...ranks, 1];
+    outModes.forEach((m, k) => {
+      this.registerModule(
+        `core${k}`,
+        new nn.Linear(engine, inModes[k] * r[k + 1], r[k] * m, { bias: false, dtype }),
+      );
+    });
+    this.bias = config.bias ? this.registerParameter('bias', engine.zeros([product(outModes)], dtype)) : null;
+  }
+
+  get typeName(): string {
+    return 'TtLinear';
+  }
+  config(): TtLinearConfig {
+    return {
+      ...this.settings,
+      outModes: [...this.settings.outModes],
+      inModes: [...this.settings.inModes],
+      ranks: [...this.settings.ranks],
+    };
+  }
+
+  /** The child holding core `k` (looked up by name, so a replaced child is the one used). */
+  core(k: number): nn.Linear {
+    return this.getModule(`core${k}`) as nn.Linear;
+  }
+
+  /** Copies TT-matrix cores `[r_{k-1}, m_k, n_k, r_k]` (and the bias, when the layer has one) into the layer. */
+  loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
+    cores.forEach((c, k) => {
+      assignParameter(this.core(k).weight, c);
+    });
+    if (this.bias && bias) assignParameter(this.bias, bias);
+    return this;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { outModes, inModes, ranks } = this.settings;
+    const d = outModes.length;
+    const n = product(inModes);
+    if (x.shape[x.rank - 1] !== n)
+      throw new RangeError(`TtLinear(${n} -> ${product(outModes)}): input [${x.shape}] does not end in ${n}`);
+    const lead = x.shape.slice(0, -1);
+    const batch = product(lead);
+    const r = [1, ...ranks, 1];
+    return this.engine.tidy(() => {
+      // state: [batch, M_{>k}, N_{<k}, n_k r_k], the output modes done so far in front.
+      let mDone = 1;
+      let nLeft = n / inModes[d - 1];
+      let state = reshape(x, [batch, 1, nLeft, inModes[d - 1]]);
+      for (let k = d - 1; k >= 0; k--) {
+        const y = reshape(this.core(k).call(state), [batch, mDone, nLeft, r[k], outModes[k]]);
+        // Bring m_k in front of the output modes already done: [batch, m_k, M_{>k}, N_{<k}, r_{k-1}].
+        const moved = transpose(y, [0, 4, 1, 2, 3]);
+        mDone *= outModes[k];
+        if (k === 0) state = moved;
+        else {
+          nLeft /= inModes[k - 1];
+          state = reshape(moved, [batch, mDone, nLeft, inModes[k - 1] * r[k]]);
+        }
+      }
+      const out = reshape(state, [...lead, mDone]);
+      return this.bias ? add(out, this.bias) : out;
+    });
+  }
+}
