@@ -142,6 +142,25 @@ export class Tensor implements TensorInfo {
     return this;
   }
 
+  /**
+   * Replaces this tensor's contents with `value` reshaped to this shape and cast to
+   * this dtype (same number of elements), without recording a gradient. How
+   * factorized layers load their factors into their parameters.
+   */
+  copyFrom(value: Tensor): this {
+    if (value.size !== this.size) {
+      throw new RangeError(`copyFrom: ${value.size} elements (${formatShape(value.shape)}) into ${formatShape(this.shape)}`);
+    }
+    const engine = this.engine;
+    engine.noGrad(() =>
+      engine.tidy(() => {
+        const shaped = shapeOps.reshape(value, this.shape);
+        this.assign(shaped.dtype === this.dtype ? shaped : elementwise.cast(shaped, this.dtype));
+      }),
+    );
+    return this;
+  }
+
   toString(): string {
     return `Tensor(#${this.id}, ${this.dtype}, ${formatShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }

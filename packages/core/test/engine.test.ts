@@ -299,6 +299,19 @@ describe('memory', () => {
   });
 });
 
+describe('copyFrom', () => {
+  it('reshapes and casts the value into the tensor without recording, and refuses a different size', () => {
+    const engine = newEngine();
+    const p = engine.zeros([2, 2]).requireGrad();
+    p.copyFrom(engine.tensor([1, 2, 3, 4], [4], 'float64'));
+    expect(p.dtype).toBe('float32');
+    expect(p.shape).toEqual([2, 2]);
+    expect(values(p)).toEqual([1, 2, 3, 4]);
+    expect(p.node).toBeNull();
+    expect(() => p.copyFrom(engine.zeros([3]))).toThrow('copyFrom: 3 elements ([3]) into [2, 2]');
+  });
+});
+
 describe('autodiff', () => {
   it('frees a recorded graph outside tidy once its outputs are disposed, without a backward pass', () => {
     const engine = newEngine();

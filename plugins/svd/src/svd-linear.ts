@@ -1,5 +1,4 @@
 import { type Engine, nn, type Tensor } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 import type { SvdFactors } from './factors.js';
 
 /** Constructor arguments of an `SvdLinear` (also its saved config). */
@@ -44,10 +43,10 @@ export class SvdLinear extends nn.Module {
 
   /** Copies the factors (and the bias, when the layer has one) into the two linears. */
   loadFactors(factors: SvdFactors, bias: Tensor | null): this {
-    assignParameter(this.first.weight, factors.v);
-    assignParameter(this.second.weight, factors.u);
+    this.first.weight.copyFrom(factors.v);
+    this.second.weight.copyFrom(factors.u);
     const b = this.second.bias;
-    if (b && bias) assignParameter(b, bias);
+    if (b && bias) b.copyFrom(bias);
     return this;
   }
 

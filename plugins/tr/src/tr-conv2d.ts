@@ -1,5 +1,4 @@
 import { type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 
 /** Constructor arguments of a `TrConv2d` (also its saved config). */
 export type TrConv2dConfig = {
@@ -63,12 +62,12 @@ export class TrConv2d extends nn.Module {
     const [a, b, c] = cores;
     this.engine.tidy(() => {
       // C [R2, I, R0] -> [R0 R2, I]; B [R1, K, R2] -> [R1, R2, K]; A [R0, O, R1] -> [O, R0 R1].
-      assignParameter(this.first.weight, transpose(c, [2, 0, 1]));
-      assignParameter(this.core.weight, transpose(b, [0, 2, 1]));
-      assignParameter(this.last.weight, transpose(a, [1, 0, 2]));
+      this.first.weight.copyFrom(transpose(c, [2, 0, 1]));
+      this.core.weight.copyFrom(transpose(b, [0, 2, 1]));
+      this.last.weight.copyFrom(transpose(a, [1, 0, 2]));
     });
     const lastBias = this.last.bias;
-    if (lastBias && bias) assignParameter(lastBias, bias);
+    if (lastBias && bias) lastBias.copyFrom(bias);
     return this;
   }
 

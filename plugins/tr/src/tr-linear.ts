@@ -1,5 +1,4 @@
 import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 
 /** Constructor arguments of a `TrLinear` (also its saved config). */
 export type TrLinearConfig = {
@@ -77,10 +76,10 @@ export class TrLinear extends nn.Module {
       this.engine.tidy(() => {
         // The first core contracts (n_1, R_1, R_0); the last produces (R_{d-1}, m_d, R_0) from n_d.
         const arranged = k === 0 ? transpose(c, [1, 2, 3, 0]) : k === d - 1 ? transpose(c, [0, 1, 3, 2]) : c;
-        assignParameter(this.core(k).weight, arranged);
+        this.core(k).weight.copyFrom(arranged);
       });
     });
-    if (this.bias && bias) assignParameter(this.bias, bias);
+    if (this.bias && bias) this.bias.copyFrom(bias);
     return this;
   }
 

@@ -1,5 +1,4 @@
 import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 
 /** Constructor arguments of a `TtChannelConv2d` (also its saved config). */
 export type TtChannelConv2dConfig = {
@@ -87,12 +86,12 @@ export class TtChannelConv2d extends nn.Module {
   loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
     const a = this.settings.outModes.length;
     cores.forEach((c, k) => {
-      if (k < a) assignParameter(this.linear(`out${k}`).weight, c);
-      else if (k > a) assignParameter(this.linear(`in${k - a - 1}`).weight, c);
+      if (k < a) this.linear(`out${k}`).weight.copyFrom(c);
+      else if (k > a) this.linear(`in${k - a - 1}`).weight.copyFrom(c);
       // The kernel core [r_a, K, r_{a+1}] -> conv weight [r_a, r_{a+1}, Kh, Kw].
-      else this.engine.tidy(() => assignParameter(this.core.weight, transpose(c, [0, 2, 1])));
+      else this.engine.tidy(() => this.core.weight.copyFrom(transpose(c, [0, 2, 1])));
     });
-    if (this.bias && bias) assignParameter(this.bias, bias);
+    if (this.bias && bias) this.bias.copyFrom(bias);
     return this;
   }
 

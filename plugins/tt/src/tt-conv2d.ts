@@ -1,5 +1,4 @@
 import { type Engine, nn, type Tensor, transpose } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 
 /** Constructor arguments of a `TtConv2d` (also its saved config). */
 export type TtConv2dConfig = {
@@ -58,12 +57,12 @@ export class TtConv2d extends nn.Module {
   /** Copies the three cores (and the bias, when the layer has one) into the convs. */
   loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
     const [g1, g2, g3] = cores;
-    assignParameter(this.first.weight, g3);
+    this.first.weight.copyFrom(g3);
     // G2 [r1, K, r2] -> conv weight [r1, r2, Kh, Kw].
-    this.engine.tidy(() => assignParameter(this.core.weight, transpose(g2, [0, 2, 1])));
-    assignParameter(this.last.weight, g1);
+    this.engine.tidy(() => this.core.weight.copyFrom(transpose(g2, [0, 2, 1])));
+    this.last.weight.copyFrom(g1);
     const b = this.last.bias;
-    if (b && bias) assignParameter(b, bias);
+    if (b && bias) b.copyFrom(bias);
     return this;
   }
 

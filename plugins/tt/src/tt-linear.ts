@@ -1,5 +1,4 @@
 import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 
 /** Constructor arguments of a `TtLinear` (also its saved config). */
 export type TtLinearConfig = {
@@ -71,9 +70,9 @@ export class TtLinear extends nn.Module {
   /** Copies TT-matrix cores `[r_{k-1}, m_k, n_k, r_k]` (and the bias, when the layer has one) into the layer. */
   loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
     cores.forEach((c, k) => {
-      assignParameter(this.core(k).weight, c);
+      this.core(k).weight.copyFrom(c);
     });
-    if (this.bias && bias) assignParameter(this.bias, bias);
+    if (this.bias && bias) this.bias.copyFrom(bias);
     return this;
   }
 

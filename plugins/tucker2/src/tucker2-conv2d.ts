@@ -1,5 +1,4 @@
 import { type Engine, nn, type Tensor } from '@lowrank/core';
-import { assignParameter } from './assign.js';
 import type { Tucker2Factors } from './factors.js';
 
 /** Constructor arguments of a `Tucker2Conv2d` (also its saved config). */
@@ -63,12 +62,12 @@ export class Tucker2Conv2d extends nn.Module {
   /** Copies the factors (and the bias, when the layer has one) into the three convs. */
   loadFactors(factors: Tucker2Factors, bias: Tensor | null): this {
     this.engine.tidy(() => {
-      assignParameter(this.first.weight, factors.v.transpose());
-      assignParameter(this.core.weight, factors.core);
-      assignParameter(this.last.weight, factors.u);
+      this.first.weight.copyFrom(factors.v.transpose());
+      this.core.weight.copyFrom(factors.core);
+      this.last.weight.copyFrom(factors.u);
     });
     const b = this.last.bias;
-    if (b && bias) assignParameter(b, bias);
+    if (b && bias) b.copyFrom(bias);
     return this;
   }
 
