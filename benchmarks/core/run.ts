@@ -3,7 +3,9 @@
  * peers in one process, on the same data. Prints GFLOP/s and writes
  * results/core.json as rows { name, ours, peer, ratio, unit }, ratio = ours / peer.
  *
- *   pnpm --filter @lowrank/benchmarks bench:core [-- --only <substring>]
+ *   pnpm --filter @lowrank/benchmarks bench:core [--only <substring of "case | peer">]
+ *
+ * With --only, only the matching rows run and nothing is written.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -90,17 +92,24 @@ async function main(): Promise<void> {
   console.log(
     `Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}; float32; ours and each peer timed alternately, medians after warm-up`,
   );
-  for (const p of peers) if (p.note) console.log(`  ${p.name}: ${p.note}`);
+  for (const p of [ours, ...peers]) if (p.note) console.log(`  ${p.name}: ${p.note}`);
   const rows: Row[] = [];
   const table: Record<string, string | number>[] = [];
-  for (const c of cases.filter((x) => x.name.includes(only))) {
+  for (const c of cases) {
+    const chosen = peers.filter((p) => `${c.name} | ${p.name}`.includes(only));
+    if (chosen.length === 0) continue;
     const ourPrep = await c.prepare(ours);
     const reference = ourPrep.read(await ourPrep.run());
-    for (const peer of peers) {
+    for (const peer of chosen) {
       const prep = await c.prepare(peer);
+      // this first run is also the warm-up for the timing below
       const err = mismatch(prep.read(await prep.run()), reference);
-      if (!(err < 1e-4)) throw new Error(`${peer.name} disagrees with ours on ${c.name}: relative error ${err}`);
-      const t = await timePair(() => ourPrep.run(), () => prep.run());
+      if (!(err < 1e-4))
+        throw new Error(`${peer.name} disagrees with ours on ${c.name}: relative error ${err}`);
+      const t = await timePair(
+        () => ourPrep.run(),
+        () => prep.run(),
+      );
       await prep.dispose?.();
       const ourRate = c.flops / t.ours / 1e9;
       const rate = c.flops / t.peer / 1e9;
@@ -124,6 +133,8 @@ async function main(): Promise<void> {
   }
   console.table(table);
   for (const p of peers) await p.close?.();
+  // a partial run must not replace the full results
+  if (only) return;
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}core.json`, `${JSON.stringify(rows, null, 2)}\n`);

@@ -6,29 +6,32 @@ export interface PairTiming {
 }
 
 export interface TimingOptions {
-  warmup: number;
   minRuns: number;
   maxRuns: number;
   /** keep sampling until this much time has passed (or maxRuns) */
   minSeconds: number;
 }
 
-const defaults: TimingOptions = { warmup: 1, minRuns: 3, maxRuns: 9, minSeconds: 3 };
+const defaults: TimingOptions = { minRuns: 3, maxRuns: 9, minSeconds: 3 };
 
 /**
- * Median wall times of two contenders measured alternately (ABBA order) after warm-up,
- * so that load from other processes on a shared machine hits both sides alike and the
- * ratio stays meaningful even when absolute numbers drift.
+ * Median wall times of two contenders measured alternately (ABBA order), so that load
+ * from other processes on a shared machine hits both sides alike and the ratio stays
+ * meaningful even when absolute numbers drift. Call it after each side has run once
+ * (JIT compilation, lazy setup, first-touch of memory).
  */
-export async function timePair(ours: () => unknown, peer: () => unknown, opts: TimingOptions = defaults): Promise<PairTiming> {
-  for (let i = 0; i < opts.warmup; i++) {
-    await ours();
-    await peer();
-  }
+export async function timePair(
+  ours: () => unknown,
+  peer: () => unknown,
+  opts: TimingOptions = defaults,
+): Promise<PairTiming> {
   const a: number[] = [];
   const b: number[] = [];
   const start = performance.now();
-  while (a.length < opts.maxRuns && (a.length < opts.minRuns || performance.now() - start < opts.minSeconds * 1000)) {
+  while (
+    a.length < opts.maxRuns &&
+    (a.length < opts.minRuns || performance.now() - start < opts.minSeconds * 1000)
+  ) {
     const order = a.length % 2 === 0 ? [ours, peer] : [peer, ours];
     for (const run of order) {
       const t0 = performance.now();

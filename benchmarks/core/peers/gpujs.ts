@@ -1,4 +1,4 @@
-import { GPU, type IKernelRunShortcut, input } from 'gpu.js';
+import { GPU, type IKernelRunShortcut, Input } from 'gpu.js';
 import type { Contender, Prepared } from '../contender.js';
 
 /**
@@ -33,7 +33,7 @@ export function gpujs(async: boolean): Contender {
           .setOutput([n, n])
           .setConstants({ n }),
       );
-      return prepared(kernel, [input(a, [n, n]), input(b, [n, n])]);
+      return prepared(kernel, [grid(a, [n, n]), grid(b, [n, n])]);
     },
     async prepareConv({ x, xShape, w, wShape, pad }) {
       const [n, c, h, wd] = xShape;
@@ -63,7 +63,7 @@ export function gpujs(async: boolean): Contender {
           .setOutput([wo, ho, n * o])
           .setConstants({ o, c, kh, kw, h, w: wd, pad }),
       );
-      return prepared(kernel, [input(x, [wd, h, n * c]), input(w, [kw, kh, o * c])]);
+      return prepared(kernel, [grid(x, [wd, h, n * c]), grid(w, [kw, kh, o * c])]);
     },
     async close() {
       for (const k of kernels) k.destroy();
@@ -73,6 +73,11 @@ export function gpujs(async: boolean): Contender {
 }
 
 /** A sync kernel returns the result, an async one a Promise of it; the harness awaits either. */
+/** A flat array seen as a 2-d or 3-d grid (gpu.js's `input()`, which its typings declare only as a type). */
+function grid(values: Float32Array, size: [number, number] | [number, number, number]): Input {
+  return new Input(values as unknown as number[], size);
+}
+
 function prepared(kernel: IKernelRunShortcut, args: unknown[]): Prepared {
   const call = kernel as unknown as (...a: unknown[]) => unknown;
   return { run: () => call(...args), read: flatten };

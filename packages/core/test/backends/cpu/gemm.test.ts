@@ -1,13 +1,14 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { gemm } from '../../../src/backends/cpu/kernels/gemm.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gemm, useWasmMicroKernel } from '../../../src/backends/cpu/kernels/gemm.js';
 import { expectClose, type FloatCtor, randomArray } from './helpers.js';
 
 /*
  * Tolerances: every C entry is compared with a double-precision reference, to
  * tol * max(1, sum_p |a_ip b_pj| + |c_ij|): tol = 1e-13 for float64 (the kernel sums in
- * double, in a different order) and 1e-6 for float32 (the result rounds to float32, half
- * an ulp is 6e-8; the inputs are exactly representable either way).
+ * double, in a different order) and (k + 2) * 2^-24 for float32, the standard bound for
+ * a float32 sum of k products plus the add to C and the final rounding (the wasm kernel
+ * sums float32 operands in float32, as BLAS sgemm does).
  */
 
 interface Case {
@@ -30,7 +31,7 @@ interface Case {
 
 function runCase(t: Case): void {
   const ctor: FloatCtor = t.f64 ? Float64Array : Float32Array;
-  const tol = t.f64 ? 1e-13 : 1e-6;
+  const tol = t.f64 ? 1e-13 : (t.k + 2) * 2 ** -24;
   const [aRows, aCols] = t.transA ? [t.k, t.m] : [t.m, t.k];
   const [bRows, bCols] = t.transB ? [t.n, t.k] : [t.k, t.n];
   const lda = aCols + t.padA;
@@ -89,7 +90,18 @@ const caseArb = (maxDim: number): fc.Arbitrary<Case> =>
     seed: fc.integer({ min: 0, max: 1 << 30 }),
   });
 
-describe('gemm', () => {
+describe.each([
+  ['WebAssembly SIMD', true],
+  ['JavaScript', false],
+])('gemm with the %s micro-kernel', (_, wasm) => {
+  beforeAll(() => {
+    // Node 20 has wasm SIMD, so both kernels must be exercised here
+    expect(useWasmMicroKernel(wasm)).toBe(wasm);
+  });
+  afterAll(() => {
+    useWasmMicroKernel(true);
+  });
+
   it('matches the naive product for all transposes, offsets and leading dimensions', () => {
     fc.assert(fc.property(caseArb(40), runCase), { numRuns: 300 });
   });
@@ -161,5 +173,40 @@ describe('gemm', () => {
     expect(c[0]).toBeNaN(); // 0 * Infinity
     expect(c[s]).toBe(Number.POSITIVE_INFINITY);
     expect(c[1]).toBe(s - 1);
+  });
+});
+
+describe('gemm micro-kernels', () => {
+  it('WebAssembly and JavaScript give bit-identical results (same doubles, same order)', () => {
+    const m = 37;
+    const n = 29;
+    const k = 300;
+    const a = randomArray(Float64Array, m * k, 1);
+    const b = randomArray(Float64Array, k * n, 2);
+    const run = (wasm: boolean): Float64Array => {
+      useWasmMicroKernel(wasm);
+      const c = new Float64Array(m * n);
+      gemm({
+        transA: false,
+        transB: true,
+        m,
+        n,
+        k,
+        a,
+        aOffset: 0,
+        lda: k,
+        b,
+        bOffset: 0,
+        ldb: k,
+        c,
+        cOffset: 0,
+        ldc: n,
+        accumulate: false,
+      });
+      return c;
+    };
+    const viaJs = run(false);
+    const viaWasm = run(true);
+    expect(viaWasm).toEqual(viaJs);
   });
 });

@@ -7,7 +7,7 @@ import { scratch } from './scratch.js';
 /**
  * 2-d convolution (cross-correlation, as PyTorch) on NCHW arrays, lowered to
  * im2col + GEMM per group: y_g (O/g x spatial) = w_g (O/g x C/g*Kh*Kw) . col_g.
- * Structurally a superset of the engine's `Conv2dAttrs`.
+ * The engine's `Conv2dAttrs` fit as they are.
  */
 export interface Conv2dParams {
   stride: readonly [number, number];

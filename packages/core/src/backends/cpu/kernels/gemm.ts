@@ -1,4 +1,5 @@
 import type { FloatArray } from '../../../dtype.js';
+import { createWasmMicroKernels, type WasmMicroKernels } from './wasm-microkernel.js';
 
 /**
  * Row-major GEMM on typed arrays: C (m x n) = op(A) (m x k) . op(B) (k x n) [+ C].
@@ -30,29 +31,82 @@ export interface GemmArgs {
  * The blocked path follows the Goto/BLIS loop nest: a KC x NC block of op(B) is packed
  * into NR-wide micro-panels (kept in L2/L3), an MC x KC block of op(A) into MR-tall
  * micro-panels (kept in L2), and a 4 x 4 micro-kernel runs over pairs of micro-panels
- * with its 16 sums in local variables. Packing also makes every transpose case the same.
+ * with its 16 sums in registers. Packing also makes every transpose case the same.
  *
- * Packed panels are always Float64Array: widening float32 is exact, JS arithmetic is
- * double anyway, and a single element type keeps the micro-kernel monomorphic, which
- * measured faster in V8 than one kernel fed both array types. Sums over k therefore
- * run in double and round once per KC block when stored to a float32 C.
+ * The micro-kernel is WebAssembly SIMD where the platform has it (wasm-microkernel.ts),
+ * reading the panels in place from its memory: float32 operands are packed as float32
+ * and summed in float32 (f32x4, two B micro-panels per call; as BLAS sgemm, sums round
+ * to float32), anything else is packed as float64 and summed in double (f64x2). Without wasm SIMD, a JS kernel sums float64 panels in
+ * double (JS arithmetic is double anyway; widening float32 is exact), in the same order
+ * as the f64x2 kernel, so float64 results do not depend on which kernel ran.
  *
  * Sizes were tuned on a 2-core AMD EPYC (Zen 3: 32 KiB L1d, 512 KiB L2 per core) with
- * Node 20: 4 x 4 measured best among 2x4..6x4, 4x8 (larger tiles spill registers in
- * TurboFan); unrolling the k loop made it slower.
+ * Node 20: for the JS kernel 4 x 4 measured best among 2x4..6x4 and 4x8 (larger tiles
+ * spill registers in TurboFan) and unrolling the k loop made it slower; KC and MC
+ * between 64 and 512 were within the machine's noise for the JS kernel, and with the
+ * wasm kernel KC = 256 with MC = 64..128 measured best, matching the cache sizes:
+ * an A and a B micro-panel (KC x 4 doubles, 8 KiB each) share L1, an MC x KC block of
+ * A (256 KiB) stays in L2.
  */
 const MR = 4;
 const NR = 4;
 const KC = 256;
 const MC = 128;
 const NC = 2048;
-/** below this many multiply-adds, packing costs more than it saves */
-const SMALL_WORK = 24 * 24 * 24;
 
-let packA = new Float64Array(MC * KC);
-let packB = new Float64Array(KC * NC);
-const tile = new Float64Array(MR * NR);
+/** Where the kernels read and write: views of the wasm memory (or a plain buffer) per element type. */
+interface Panels {
+  packA: FloatArray;
+  packB: FloatArray;
+  tile: FloatArray;
+}
+
+interface Workspace {
+  wasm: WasmMicroKernels | null;
+  f64: Panels & { packA: Float64Array; packB: Float64Array; tile: Float64Array };
+  f32: Panels;
+}
+
+const TILE_AT = 0;
+const A_AT = TILE_AT + MR * NR * 8;
+const B_AT = A_AT + MC * KC * 8;
+const WORKSPACE_BYTES = B_AT + KC * NC * 8;
+
+let workspace: Workspace | undefined;
+let wasmEnabled = true;
 let rowBuf = new Float64Array(64);
+
+/** Made on first use: 4.4 MB that a program without a large product never needs. */
+function getWorkspace(): Workspace {
+  if (!workspace) {
+    const wasm = createWasmMicroKernels(WORKSPACE_BYTES);
+    const buffer = wasm ? wasm.memory.buffer : new ArrayBuffer(WORKSPACE_BYTES);
+    workspace = {
+      wasm,
+      f64: {
+        tile: new Float64Array(buffer, TILE_AT, MR * NR),
+        packA: new Float64Array(buffer, A_AT, MC * KC),
+        packB: new Float64Array(buffer, B_AT, KC * NC),
+      },
+      f32: {
+        // two 4 x 4 tiles, for f32x2, in the bytes of one float64 tile
+        tile: new Float32Array(buffer, TILE_AT, 2 * MR * NR),
+        packA: new Float32Array(buffer, A_AT, MC * KC),
+        packB: new Float32Array(buffer, B_AT, KC * NC),
+      },
+    };
+  }
+  return workspace;
+}
+
+/**
+ * Chooses the micro-kernel: WebAssembly SIMD when `enabled` and available, else JS.
+ * Returns whether the wasm kernels are now in use. For tests and benchmarks of both paths.
+ */
+export function useWasmMicroKernel(enabled: boolean): boolean {
+  wasmEnabled = enabled;
+  return enabled && getWorkspace().wasm !== null;
+}
 
 export function gemm(args: GemmArgs): void {
   const { m, n, k } = args;
@@ -61,7 +115,8 @@ export function gemm(args: GemmArgs): void {
     if (!args.accumulate) zeroC(args);
     return;
   }
-  if (m < MR || n < NR || m * n * k <= SMALL_WORK) gemmDirect(args);
+  // packing pays off from a single tile on (measured down to 4 x 4 x 4); thinner products run unpacked
+  if (m < MR || n < NR) gemmDirect(args);
   else gemmBlocked(args);
 }
 
@@ -69,7 +124,7 @@ function zeroC({ m, n, c, cOffset, ldc }: GemmArgs): void {
   for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
 }
 
-/** Unpacked loops for small or skinny products (vectors, m or n below the tile size). */
+/** Unpacked loops for products thinner than a tile (matrix-vector and the like). */
 function gemmDirect(args: GemmArgs): void {
   const { m, n, k, a, b, c, aOffset, bOffset, cOffset, ldc, accumulate } = args;
   const aRow = args.transA ? 1 : args.lda;
@@ -105,30 +160,45 @@ function gemmDirect(args: GemmArgs): void {
   }
 }
 
+/**
+ * The micro-kernel for one product: wasm on float32 or float64 panels, or the JS kernel.
+ * With `pair` it also multiplies the next B micro-panel, into the tile's second half.
+ */
+type MicroKernel = (kc: number, ai: number, bi: number, pair: boolean) => void;
+
 function gemmBlocked(args: GemmArgs): void {
   const { m, n, k } = args;
-  const kcMax = Math.min(k, KC);
-  const ncMax = Math.min(roundUp(n, NR), NC);
-  const mcMax = Math.min(roundUp(m, MR), MC);
-  if (packB.length < kcMax * ncMax) packB = new Float64Array(kcMax * ncMax);
-  if (packA.length < mcMax * kcMax) packA = new Float64Array(mcMax * kcMax);
+  const ws = getWorkspace();
+  const wasm = wasmEnabled ? ws.wasm : null;
+  const single = wasm !== null && args.a instanceof Float32Array && args.b instanceof Float32Array;
+  const panels: Panels = single ? ws.f32 : ws.f64;
+  const { f64 } = ws;
+  const kernel: MicroKernel = !wasm
+    ? (kc, ai, bi) => microKernel(kc, f64.packA, ai, f64.packB, bi, f64.tile)
+    : single
+      ? (kc, ai, bi, pair) =>
+          pair
+            ? wasm.f32x2(kc, A_AT + ai * 4, B_AT + bi * 4, B_AT + (bi + NR * kc) * 4, TILE_AT)
+            : wasm.f32(kc, A_AT + ai * 4, B_AT + bi * 4, TILE_AT)
+      : (kc, ai, bi) => wasm.f64(kc, A_AT + ai * 8, B_AT + bi * 8, TILE_AT);
+  const pairs = single;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
       const add = args.accumulate || pc > 0;
-      packBlockB(args, pc, kc, jc, nc, packB);
+      packBlockB(args, pc, kc, jc, nc, panels.packB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
-        packBlockA(args, ic, mc, pc, kc, packA);
-        macroKernel(args, ic, mc, jc, nc, kc, add);
+        packBlockA(args, ic, mc, pc, kc, panels.packA);
+        macroKernel(args, kernel, pairs, panels.tile, ic, mc, jc, nc, kc, add);
       }
     }
   }
 }
 
 /** Packs op(A)[ic:ic+mc, pc:pc+kc] as MR-row micro-panels, each kc columns of MR values. */
-function packBlockA(args: GemmArgs, ic: number, mc: number, pc: number, kc: number, dst: Float64Array): void {
+function packBlockA(args: GemmArgs, ic: number, mc: number, pc: number, kc: number, dst: FloatArray): void {
   const { a, aOffset, lda } = args;
   const rs = args.transA ? 1 : lda;
   const cs = args.transA ? lda : 1;
@@ -154,7 +224,7 @@ function packBlockA(args: GemmArgs, ic: number, mc: number, pc: number, kc: numb
 }
 
 /** Packs op(B)[pc:pc+kc, jc:jc+nc] as NR-column micro-panels, each kc rows of NR values. */
-function packBlockB(args: GemmArgs, pc: number, kc: number, jc: number, nc: number, dst: Float64Array): void {
+function packBlockB(args: GemmArgs, pc: number, kc: number, jc: number, nc: number, dst: FloatArray): void {
   const { b, bOffset, ldb } = args;
   const rs = args.transB ? 1 : ldb;
   const cs = args.transB ? ldb : 1;
@@ -181,6 +251,9 @@ function packBlockB(args: GemmArgs, pc: number, kc: number, jc: number, nc: numb
 
 function macroKernel(
   args: GemmArgs,
+  kernel: MicroKernel,
+  pairs: boolean,
+  tile: FloatArray,
   ic: number,
   mc: number,
   jc: number,
@@ -189,13 +262,14 @@ function macroKernel(
   add: boolean,
 ): void {
   const { c, cOffset, ldc } = args;
-  for (let j0 = 0; j0 < nc; j0 += NR) {
-    const bi = j0 * kc;
-    const cols = Math.min(NR, nc - j0);
+  for (let j0 = 0; j0 < nc; j0 += pairs ? 2 * NR : NR) {
+    const pair = pairs && j0 + NR < nc;
     for (let i0 = 0; i0 < mc; i0 += MR) {
-      microKernel(kc, packA, i0 * kc, packB, bi, tile);
+      kernel(kc, i0 * kc, j0 * kc, pair);
       const rows = Math.min(MR, mc - i0);
-      storeTile(c, cOffset + (ic + i0) * ldc + jc + j0, ldc, rows, cols, add);
+      const ci = cOffset + (ic + i0) * ldc + jc + j0;
+      storeTile(tile, 0, c, ci, ldc, rows, Math.min(NR, nc - j0), add);
+      if (pair) storeTile(tile, MR * NR, c, ci + NR, ldc, rows, Math.min(NR, nc - j0 - NR), add);
     }
   }
 }
@@ -223,12 +297,20 @@ function microKernel(kc: number, a: Float64Array, ai: number, b: Float64Array, b
   t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
 }
 
-/** Writes (or adds) the valid rows x cols corner of the tile into C. */
-function storeTile(c: FloatArray, ci: number, ldc: number, rows: number, cols: number, add: boolean): void {
-  const t = tile;
+/** Writes (or adds) the valid rows x cols corner of the 4 x 4 tile at `t[at]` into C. */
+function storeTile(
+  t: FloatArray,
+  at: number,
+  c: FloatArray,
+  ci: number,
+  ldc: number,
+  rows: number,
+  cols: number,
+  add: boolean,
+): void {
   if (rows === MR && cols === NR) {
     for (let r = 0; r < MR; r++, ci += ldc) {
-      const tr = r * NR;
+      const tr = at + r * NR;
       if (add) {
         c[ci] += t[tr];
         c[ci + 1] += t[tr + 1];
@@ -244,10 +326,6 @@ function storeTile(c: FloatArray, ci: number, ldc: number, rows: number, cols: n
     return;
   }
   for (let r = 0; r < rows; r++, ci += ldc) {
-    for (let j = 0; j < cols; j++) c[ci + j] = add ? c[ci + j] + t[r * NR + j] : t[r * NR + j];
+    for (let j = 0; j < cols; j++) c[ci + j] = add ? c[ci + j] + t[at + r * NR + j] : t[at + r * NR + j];
   }
-}
-
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
 }

@@ -39,7 +39,10 @@ export function col2im(args: ColArgs): void {
  * row the input column is ow * strideW + offW, so the in-image outputs are one span
  * [lo, hi), computed once per kernel column instead of tested per element.
  */
-function walk({ win, x, xOffset, xImageStride, images, col, colOffset, ldCol }: ColArgs, adjoint: boolean): void {
+function walk(
+  { win, x, xOffset, xImageStride, images, col, colOffset, ldCol }: ColArgs,
+  adjoint: boolean,
+): void {
   const { channels, height: H, width: W, kernelH, kernelW, strideH: sh, strideW: sw, padTop, padLeft } = win;
   const { dilationH: dh, dilationW: dw, outH, outW } = win;
   const plane = H * W;
