@@ -149,7 +149,9 @@ export class Tensor implements TensorInfo {
    */
   copyFrom(value: Tensor): this {
     if (value.size !== this.size) {
-      throw new RangeError(`copyFrom: ${value.size} elements (${formatShape(value.shape)}) into ${formatShape(this.shape)}`);
+      throw new RangeError(
+        `copyFrom: ${value.size} elements (${formatShape(value.shape)}) into ${formatShape(this.shape)}`,
+      );
     }
     const engine = this.engine;
     engine.noGrad(() =>

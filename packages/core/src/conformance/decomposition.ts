@@ -117,7 +117,8 @@ export function measuredCost(module: Module, layer: LayerInfo): Cost {
       // The forward runs on one sample, so every element of a child's output counts, even when the
       // child sees extra axes folded into its batch axis (a ring rank carried beside the sample).
       if (mod instanceof Linear) flops += mod.inFeatures * output.size;
-      if (mod instanceof Conv2d) flops += (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size;
+      if (mod instanceof Conv2d)
+        flops += (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size;
     }),
   );
   try {
