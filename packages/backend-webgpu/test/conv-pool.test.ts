@@ -6,12 +6,13 @@ import {
   type Engine,
   maxPool2d,
   mul,
+  type Pool2dAttrs,
   sum,
   type Tensor,
 } from '@lowrank/core';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ints, parity, randn, useEngines } from './helpers.js';
+import { parity, randn, useEngines } from './helpers.js';
 
 // A small patch budget, so that larger batches are split into chunks (the filter gradient accumulates across them).
 const engines = useEngines({ patchBudget: 2000 });
@@ -122,7 +123,7 @@ const poolCase = fc
   .filter((p) => p.h >= p.dilation[0] * (p.k[0] - 1) + 1 && p.w >= p.dilation[1] * (p.k[1] - 1) + 1);
 
 describe('pooling', () => {
-  it('maxPool2d and its gradient (poolScatter over the known windows)', async () => {
+  it('maxPool2d and its gradient', async () => {
     await fc.assert(
       fc.asyncProperty(poolCase, async (p) => {
         await parity(engines, (e) => {
@@ -179,10 +180,22 @@ describe('pooling', () => {
     );
   });
 
-  it('poolScatter with an argmax from elsewhere scans the whole plane', async () => {
+  it('poolScatter over overlapping sliding and adaptive windows', async () => {
+    const window: Pool2dAttrs = { kernel: [3, 2], stride: [1, 1], padding: [1, 1, 1, 0], dilation: [1, 2] };
     await parity(engines, (e) => {
-      const argmax = ints(e, [2, 3, 2, 2], 5, -1, 19);
-      return e.runKernel('poolScatter', [randn(e, [2, 3, 2, 2], 6), argmax], { inputShape: [2, 3, 4, 5] });
+      const inputShape = [2, 3, 5, 6];
+      const x = randn(e, inputShape, 5);
+      const [y, argmax] = e.runKernel('maxPool2d', [x], window);
+      const [ya, argmaxA] = e.runKernel('adaptiveMaxPool2d', [x], { outSize: [3, 4] });
+      return [
+        argmax,
+        argmaxA,
+        e.runKernel('poolScatter', [randn(e, y.shape, 6), argmax], { inputShape, window })[0],
+        e.runKernel('poolScatter', [randn(e, ya.shape, 7), argmaxA], {
+          inputShape,
+          window: { outSize: [3, 4] },
+        })[0],
+      ];
     });
   });
 });

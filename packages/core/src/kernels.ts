@@ -110,8 +110,13 @@ export interface KernelAttrs {
   adaptiveAvgPool2dGrad: { outSize: [number, number]; inputShape: number[] };
   /** x -> y, argmax like maxPool2d */
   adaptiveMaxPool2d: { outSize: [number, number] };
-  /** dy, argmax -> dx: scatters each dy into its plane at argmax */
-  poolScatter: { inputShape: number[] };
+  /**
+   * dy, argmax -> dx: scatters each dy into its plane at argmax. `window` is the pooling
+   * that made argmax (maxPool2d's attributes or adaptiveMaxPool2d's output size): a
+   * backend may visit only the windows that can cover each input position, so argmax
+   * must lie in its window.
+   */
+  poolScatter: { inputShape: number[]; window: Pool2dAttrs | { outSize: [number, number] } };
 }
 
 export type KernelName = keyof KernelAttrs;

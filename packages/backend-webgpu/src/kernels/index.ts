@@ -63,7 +63,7 @@ export const KERNELS: { [K in KernelName]: Impl<K> } = {
   ),
   poolScatter: floats(
     'poolScatter',
-    (ctx, [dy, argmax], { inputShape }) => [pool.poolScatter(ctx, dy, argmax, inputShape)],
+    (ctx, [dy, argmax], { inputShape, window }) => [pool.poolScatter(ctx, dy, argmax, inputShape, window)],
     1,
   ),
 };

@@ -1,5 +1,4 @@
 import type { Pool2dAttrs, TensorInfo } from '@lowrank/core';
-import type { ArgmaxWindow } from '../gpu-data.js';
 import type { Params } from '../params.js';
 import { type KernelContext, output, runFlat } from './context.js';
 import { MATH_WGSL } from './math.js';
@@ -55,13 +54,11 @@ function maxPoolLaunch(
   wo: number,
   p: (p: Params) => Params,
   loops: string,
-  win: ArgmaxWindow,
 ): TensorInfo[] {
   const [n, c, h, w] = x.shape as Shape4;
   const shape = [n, c, ho, wo];
   const y = ctx.alloc(n * c * ho * wo, 'float32');
   const argmax = ctx.alloc(n * c * ho * wo, 'int32');
-  argmax.window = win;
   runFlat(
     ctx,
     key,
@@ -101,8 +98,7 @@ export function maxPool2d(ctx: KernelContext, x: TensorInfo, a: Pool2dAttrs): Te
     for (var kj = 0; kj < P.kw; kj++) {
       let iw = ow * P.sw - P.pl + kj * P.dw;
       if (iw < 0 || iw >= P.W) { continue; }`;
-  const win: ArgmaxWindow = { kind: 'sliding', inH: h, inW: w, outH: ho, outW: wo, ...a };
-  return maxPoolLaunch(ctx, x, 'maxPool2d', ho, wo, slidingParams(a), loops, win);
+  return maxPoolLaunch(ctx, x, 'maxPool2d', ho, wo, slidingParams(a), loops);
 }
 
 export function adaptiveMaxPool2d(
@@ -110,17 +106,10 @@ export function adaptiveMaxPool2d(
   x: TensorInfo,
   outSize2: [number, number],
 ): TensorInfo[] {
-  const [, , h, w] = x.shape as Shape4;
   const [ho, wo] = outSize2;
   const loops = `  for (var ih = spanStart(oh, P.H, P.Ho); ih < spanEnd(oh, P.H, P.Ho); ih++) {
     for (var iw = spanStart(ow, P.W, P.Wo); iw < spanEnd(ow, P.W, P.Wo); iw++) {`;
-  return maxPoolLaunch(ctx, x, 'adaptiveMaxPool2d', ho, wo, (p) => p, loops, {
-    kind: 'adaptive',
-    inH: h,
-    inW: w,
-    outH: ho,
-    outW: wo,
-  });
+  return maxPoolLaunch(ctx, x, 'adaptiveMaxPool2d', ho, wo, (p) => p, loops);
 }
 
 /** The average pool's clipped span along an axis and the divisor's factor for it (the CPU backend's avgSpan). */
@@ -271,47 +260,44 @@ export function adaptiveAvgPool2dGrad(
 }
 
 /**
- * dx: each dy added at its argmax. Each input element visits the outputs whose
- * windows can cover it (known from the argmax buffer when this backend's pooling
- * made it), or its whole plane otherwise.
+ * dx: each dy added at its argmax. Each input element visits only the outputs whose
+ * windows (from the pooling that made argmax) can cover it.
  */
 export function poolScatter(
   ctx: KernelContext,
   dy: TensorInfo,
   argmax: TensorInfo,
   inputShape: number[],
+  window: Pool2dAttrs | { outSize: [number, number] },
 ): TensorInfo {
   const [, , ho, wo] = dy.shape as Shape4;
   const [n, c, h, w] = inputShape as unknown as Shape4;
   const dx = ctx.alloc(n * c * h * w, 'float32');
-  const win = ctx.data(argmax).window;
-  const fits = win !== null && win.inH === h && win.inW === w && win.outH === ho && win.outW === wo;
-  let params = (p: Params) => p;
-  let ranges: [string, string, string, string] = ['0', 'P.Ho - 1', '0', 'P.Wo - 1'];
-  if (fits && win.kind === 'sliding') {
-    params = slidingParams(win);
-    // windows starting in [v + pad - (k - 1) * d, v + pad] can cover v
-    const lo = (v: string, pad: string, k: string, d: string, s: string) =>
-      `select(0, (${v} + ${pad} - (${k} - 1) * ${d} + ${s} - 1) / ${s}, ${v} + ${pad} - (${k} - 1) * ${d} > 0)`;
-    ranges = [
-      lo('h', 'P.pt', 'P.kh', 'P.dh', 'P.sh'),
-      'min(P.Ho - 1, (h + P.pt) / P.sh)',
-      lo('w', 'P.pl', 'P.kw', 'P.dw', 'P.sw'),
-      'min(P.Wo - 1, (w + P.pl) / P.sw)',
-    ];
-  } else if (fits) {
-    ranges = [...ADAPTIVE_COVER('h', 'P.H', 'P.Ho'), ...ADAPTIVE_COVER('w', 'P.W', 'P.Wo')];
-  }
+  const sliding = 'kernel' in window;
+  // windows starting in [v + pad - (k - 1) * d, v + pad] can cover v
+  const lo = (v: string, pad: string, k: string, d: string, s: string) =>
+    `select(0, (${v} + ${pad} - (${k} - 1) * ${d} + ${s} - 1) / ${s}, ${v} + ${pad} - (${k} - 1) * ${d} > 0)`;
+  const ranges = sliding
+    ? [
+        lo('h', 'P.pt', 'P.kh', 'P.dh', 'P.sh'),
+        'min(P.Ho - 1, (h + P.pt) / P.sh)',
+        lo('w', 'P.pl', 'P.kw', 'P.dw', 'P.sw'),
+        'min(P.Wo - 1, (w + P.pl) / P.sw)',
+      ]
+    : [...ADAPTIVE_COVER('h', 'P.H', 'P.Ho'), ...ADAPTIVE_COVER('w', 'P.W', 'P.Wo')];
   runFlat(
     ctx,
-    `poolScatter:${fits ? win.kind : 'plane'}`,
+    `poolScatter:${sliding ? 'sliding' : 'adaptive'}`,
     dx.size,
     [
       { name: 'DY', type: 'f32', data: ctx.data(dy) },
       { name: 'ARG', type: 'i32', data: ctx.data(argmax) },
       { name: 'DX', type: 'f32', write: true, data: dx },
     ],
-    (p) => params(planes(p, h, w, ho, wo)),
+    (p) => {
+      const q = planes(p, h, w, ho, wo);
+      return sliding ? slidingParams(window)(q) : q;
+    },
     `${INPUT_COORDS}
   let at = h * P.W + w;
   var acc = 0.0;

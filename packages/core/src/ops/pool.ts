@@ -38,7 +38,9 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     'maxPool2d',
     [x],
     attrs,
-    (dys, saved) => [x.engine.runKernel('poolScatter', [dys[0], saved.outputs[1]], { inputShape })[0]],
+    (dys, saved) => [
+      x.engine.runKernel('poolScatter', [dys[0], saved.outputs[1]], { inputShape, window: attrs })[0],
+    ],
     { outputs: true },
   );
   argmax.dispose();
@@ -88,7 +90,12 @@ export function adaptiveMaxPool2d(x: Tensor, size: Pair): Tensor {
     'adaptiveMaxPool2d',
     [x],
     { outSize: out },
-    (dys, saved) => [x.engine.runKernel('poolScatter', [dys[0], saved.outputs[1]], { inputShape })[0]],
+    (dys, saved) => [
+      x.engine.runKernel('poolScatter', [dys[0], saved.outputs[1]], {
+        inputShape,
+        window: { outSize: out },
+      })[0],
+    ],
     { outputs: true },
   );
   argmax.dispose();

@@ -205,7 +205,11 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
   });
 }
 
-/** Takes entries along `axis` at int32 `indices`; the result has indices' shape in place of that axis. */
+/**
+ * Takes entries along `axis` at int32 `indices`; the result has indices' shape in place of that axis.
+ * Indices must lie in [0, size of `axis`): an index outside is an error on the CPU backend, while
+ * GPU backends (which cannot check without a readback) give 0 for it and drop its gradient.
+ */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   if (indices.dtype !== 'int32') throw new TypeError(`gather: indices must be int32, got ${indices.dtype}`);
   const a = normalizeAxis(axis, x.rank, 'gather');
