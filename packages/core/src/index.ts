@@ -25,5 +25,6 @@ export * as nn from './nn/index.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';
 export * from './plugins.js';
+export * from './rank/index.js';
 export { broadcastShapes, formatShape, type Shape, sizeOf } from './shape.js';
 export { type NestedArray, Tensor } from './tensor.js';

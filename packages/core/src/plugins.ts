@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import type { DecompositionPlugin } from './decomposition/plugin.js';
 import type { Engine } from './engine.js';
+import type { RankSelectorPlugin } from './rank/plugin.js';
 
 /**
  * Plugin kinds and their interfaces. Each decomposition, norm, rank selector and
@@ -22,7 +23,6 @@ export interface BackendPlugin extends PluginBase<'backend'> {
 }
 
 export interface NormPluginBase extends PluginBase<'norm'> {}
-export interface RankSelectorPluginBase extends PluginBase<'rank'> {}
 export interface TrainerPluginBase extends PluginBase<'trainer'> {}
 
 /** Kind -> plugin interface. Packages may extend an entry's interface by declaration merging. */
@@ -30,7 +30,7 @@ export interface PluginKinds {
   backend: BackendPlugin;
   decomposition: DecompositionPlugin;
   norm: NormPluginBase;
-  rank: RankSelectorPluginBase;
+  rank: RankSelectorPlugin;
   trainer: TrainerPluginBase;
 }
 export type PluginKind = keyof PluginKinds;

@@ -9,9 +9,20 @@ import {
   type KernelName,
   matmul,
   mul,
+  type RankSelectorPlugin,
   sum,
 } from '../src/index.js';
 import { f64, newEngine, values } from './util.js';
+
+/** A rank selector that selects nothing, for registry tests. */
+const rankSelector = (name: string): RankSelectorPlugin => ({
+  kind: 'rank',
+  name,
+  select: async () => ({
+    layers: [],
+    total: { before: { params: 0, flops: 0 }, after: { params: 0, flops: 0 } },
+  }),
+});
 
 describe('plugin registry', () => {
   it('registers plugins by kind and name and calls setup with the engine', () => {
@@ -27,7 +38,7 @@ describe('plugin registry', () => {
 
   it('names the registered plugins of that kind when a name is unknown', () => {
     const engine = newEngine();
-    engine.use({ kind: 'rank', name: 'energy' }).use({ kind: 'rank', name: 'vbmf' });
+    engine.use(rankSelector('energy')).use(rankSelector('vbmf'));
     expect(() => engine.plugins.get('rank', 'fixed')).toThrow(
       "No rank plugin named 'fixed' is registered; registered: energy, vbmf",
     );
@@ -36,8 +47,8 @@ describe('plugin registry', () => {
 
   it('rejects a duplicate name of the same kind, listing what is registered, but allows it for another kind', () => {
     const engine = newEngine();
-    engine.use({ kind: 'rank', name: 'energy' });
-    expect(() => engine.use({ kind: 'rank', name: 'energy' })).toThrow(
+    engine.use(rankSelector('energy'));
+    expect(() => engine.use(rankSelector('energy'))).toThrow(
       "a rank plugin named 'energy' is already registered (registered rank plugins: energy)",
     );
     expect(() => engine.use({ kind: 'norm', name: 'energy' })).not.toThrow();

@@ -1,0 +1,3 @@
+export * from './plugin.js';
+export * from './selection.js';
+export * from './unfoldings.js';

@@ -1,0 +1,2 @@
+export { energyRank } from './energy-rank.js';
+export { type EnergySettings, rankEnergy } from './plugin.js';
