@@ -1,7 +1,7 @@
 import { createEngine } from '@lowrank/core';
 import { decompositionConformance } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tt, ttFactorRanks } from '../src/index.js';
 import { convLayers, linearLayers, randomFactorsFor, ranksFor } from './arbitraries.js';
 
@@ -20,7 +20,7 @@ describe('tt (TT-matrix linear layers, three-core conv layers)', () => {
     monotoneInRank: true,
     numRuns: 40,
   });
-  for (const c of checks) it(c.name, c.run);
+  for (const c of checks) it(c.name, () => expect(c.run()).resolves.toBeUndefined());
 });
 
 describe("tt({ layout: 'channels' }) (channel-factorised conv layers)", () => {
@@ -36,5 +36,5 @@ describe("tt({ layout: 'channels' }) (channel-factorised conv layers)", () => {
     monotoneInRank: true,
     numRuns: 40,
   });
-  for (const c of checks) it(c.name, c.run);
+  for (const c of checks) it(c.name, () => expect(c.run()).resolves.toBeUndefined());
 });
