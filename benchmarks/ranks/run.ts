@@ -1,0 +1,345 @@
+/**
+ * Rank selectors at equal compression (issue #6): the reference ResNet-8 on Fashion-MNIST,
+ * every Conv2d of its blocks (layer1..3 c1, c2 and short.0) Tucker2-decomposed (Frobenius,
+ * no fine-tuning) at the ranks each selector picks for a model compression ratio of 2x and
+ * 3x; the stem conv, the batch norms and fc stay dense. Prints a table and writes
+ * results/ranks.json.
+ *
+ *   pnpm --filter @lowrank/benchmarks bench:ranks [--data bundled|full]
+ *
+ * Compression ratio = all model params before / after (the compressed layers at their
+ * factorized cost plus everything else, unchanged). `rank-budget` takes the ratio as a
+ * model-scope budget; `rank-energy` (fraction) and `rank-vbmf` (ratio) take no budget, so
+ * their knob is bisected to the least compression that still meets the target (params
+ * after <= params before / target); the ratio reached is reported as is. FLOPs are
+ * multiply-accumulates per image of the convs and fc (batch norm and the rest not counted).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  argmax,
+  batches,
+  type Cost,
+  createEngine,
+  denseCost,
+  type Engine,
+  equal,
+  type LayerInfo,
+  layerInfo,
+  nn,
+  type RankSelection,
+  sum,
+  type Tensor,
+} from '@lowrank/core';
+import { loadWeightsFile } from '@lowrank/core/node';
+import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
+import { ResNet8 } from '@lowrank/models';
+import { rankBudget } from '@lowrank/rank-budget';
+import { rankEnergy } from '@lowrank/rank-energy';
+import { rankVbmf } from '@lowrank/rank-vbmf';
+import { tucker2 } from '@lowrank/tucker2';
+
+const MODELS = new URL('../../../shared/models/', import.meta.url);
+const RESULTS = new URL('../results/', import.meta.url);
+const TARGETS = [2, 3];
+const BATCH = 250;
+const SAMPLE_SHAPE = [1, 28, 28];
+/** The layers compressed: every Conv2d inside a residual block. */
+const BLOCK_CONV = /^layer\d\.(c1|c2|short\.0)$/;
+/** Bisection steps on a knob; the ranks are step functions of it, so this is far finer than any step. */
+const BISECTION_STEPS = 40;
+
+interface Layer {
+  info: LayerInfo;
+  weight: Tensor;
+  module: nn.Conv2d;
+  parent: nn.Module;
+  childName: string;
+}
+
+interface Run {
+  target: number;
+  selector: string;
+  /** rank-budget: the fraction of the rank bounds it chose; rank-energy: the energy fraction; rank-vbmf: the VBMF ratio. */
+  knob: number | null;
+  knobName: string;
+  ranks: Record<string, number[] | 'dense'>;
+  params: { before: number; after: number };
+  ratio: number;
+  flops: { before: number; after: number };
+  flopsReduction: number;
+  accuracy: number;
+  note?: string;
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Top-1 accuracy in eval mode without gradients (as examples/train-lenet5's `evaluate`). */
+function evaluate(engine: Engine, model: nn.Module, data: FashionMnist): number {
+  model.eval();
+  let correct = 0;
+  for (const b of batches({
+    images: data.images,
+    labels: data.labels,
+    count: data.count,
+    sampleShape: SAMPLE_SHAPE,
+    batchSize: BATCH,
+    normalize: FASHION_MNIST_NORMALIZATION,
+  })) {
+    const hits = engine.noGrad(() =>
+      engine.tidy(() =>
+        sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size]))),
+      ),
+    );
+    correct += hits.itemSync();
+    hits.dispose();
+  }
+  return correct / data.count;
+}
+
+/** Input [H, W] of every Conv2d and Linear, recorded by forward hooks on one image. */
+function inputSizes(engine: Engine, model: nn.Module): Map<string, [number, number]> {
+  const sizes = new Map<string, [number, number]>();
+  const removers = model
+    .namedModules()
+    .filter(([, m]) => m instanceof nn.Conv2d)
+    .map(([name, m]) =>
+      m.addForwardHook((_, inputs) => {
+        const shape = inputs[0].shape;
+        sizes.set(name, [shape[2], shape[3]]);
+      }),
+    );
+  engine.noGrad(() => engine.tidy(() => model.call(engine.zeros([1, ...SAMPLE_SHAPE]))));
+  for (const remove of removers) remove();
+  return sizes;
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padEnd(n);
+}
+
+async function main(): Promise<void> {
+  const dataKind = argValue('--data') ?? 'bundled';
+  if (dataKind !== 'bundled' && dataKind !== 'full')
+    throw new Error(`--data: 'bundled' or 'full', not '${dataKind}'`);
+  const decomposition = tucker2();
+  const engine = createEngine().use(decomposition);
+  const model = new ResNet8(engine);
+  await loadWeightsFile(model, fileURLToPath(new URL('fmnist-resnet8.safetensors', MODELS)));
+  model.eval();
+  const data = await loadFashionMnist({ source: dataKind, split: 'test' });
+
+  const sizes = inputSizes(engine, model);
+  const layers: Layer[] = model
+    .namedModules()
+    .filter(([name, m]) => m instanceof nn.Conv2d && BLOCK_CONV.test(name))
+    .map(([name, m]) => {
+      const module = m as nn.Conv2d;
+      const size = sizes.get(name);
+      if (!size) throw new Error(`no input size recorded for ${name}`);
+      const dot = name.lastIndexOf('.');
+      return {
+        info: layerInfo(name, module, size),
+        weight: module.weight,
+        module,
+        parent: model.getModule(name.slice(0, dot)),
+        childName: name.slice(dot + 1),
+      };
+    });
+
+  // Everything the selection does not touch: all other params (stem conv, batch norms, fc),
+  // and the MACs of the stem conv and fc.
+  const totalParams = model.numParameters();
+  const layerParams = layers.reduce((s, l) => s + denseCost(l.info).params, 0);
+  const stem = model.namedModules().filter(([name, m]) => m instanceof nn.Conv2d && !BLOCK_CONV.test(name));
+  const restFlops =
+    stem.reduce((s, [name, m]) => s + denseCost(layerInfo(name, m, sizes.get(name))).flops, 0) +
+    denseCost(layerInfo('fc', model.getModule('fc'))).flops;
+  const rest: Cost = { params: totalParams - layerParams, flops: restFlops };
+  const denseFlops = rest.flops + layers.reduce((s, l) => s + denseCost(l.info).flops, 0);
+
+  console.log(`ResNet-8, ${data.count} test images (${dataKind}); params ${totalParams}, MACs ${denseFlops}`);
+  for (const l of layers) {
+    const c = denseCost(l.info);
+    console.log(
+      `  ${pad(l.info.name, 14)} ${l.info.weightShape.join('x')} input ${l.info.inputSize?.join('x')}: params ${c.params}, MACs ${c.flops}`,
+    );
+  }
+  console.log(`  rest (stem conv, BN, fc): params ${rest.params}, MACs ${rest.flops}`);
+
+  const denseAccuracy = evaluate(engine, model, data);
+  console.log(`dense accuracy ${denseAccuracy.toFixed(4)}`);
+
+  const context = { engine, decomposition, layers: layers.map(({ info, weight }) => ({ info, weight })) };
+  const modelParams = (s: RankSelection) => rest.params + s.total.after.params;
+  const fits = (s: RankSelection, target: number) => modelParams(s) * target <= totalParams;
+
+  /**
+   * The knob in [lo, hi] with the least compression that still meets the target, when
+   * compression grows with the knob (`increasing`) or shrinks with it; null when even the
+   * most compressing end misses it.
+   */
+  async function bisect(
+    select: (knob: number) => Promise<RankSelection>,
+    target: number,
+    lo: number,
+    hi: number,
+    increasing: boolean,
+  ): Promise<{ knob: number; selection: RankSelection } | null> {
+    let good = increasing ? hi : lo; // most compressing end
+    let bad = increasing ? lo : hi;
+    let best = await select(good);
+    if (!fits(best, target)) return null;
+    const least = await select(bad);
+    if (fits(least, target)) return { knob: bad, selection: least };
+    for (let i = 0; i < BISECTION_STEPS; i++) {
+      const mid = (good + bad) / 2;
+      const s = await select(mid);
+      if (fits(s, target)) {
+        good = mid;
+        best = s;
+      } else bad = mid;
+    }
+    return { knob: good, selection: best };
+  }
+
+  const runs: Run[] = [];
+  for (const target of TARGETS) {
+    const candidates: {
+      selector: string;
+      knobName: string;
+      pick: () => Promise<{ knob: number | null; selection: RankSelection } | null>;
+    }[] = [
+      {
+        selector: 'rank-budget',
+        knobName: 'fraction of rank bounds',
+        pick: async () => {
+          const s = await rankBudget().select(context, {
+            kind: 'ratio',
+            value: target,
+            scope: 'model',
+            rest,
+          });
+          return { knob: s.fraction, selection: s };
+        },
+      },
+      {
+        selector: 'rank-energy',
+        knobName: 'energy fraction',
+        pick: () => bisect((f) => rankEnergy({ fraction: f }).select(context), target, 1e-6, 1, false),
+      },
+      {
+        selector: 'rank-vbmf',
+        knobName: 'VBMF ratio',
+        pick: () => bisect((a) => rankVbmf({ ratio: a }).select(context), target, 0, 1, true),
+      },
+    ];
+    for (const { selector, knobName, pick } of candidates) {
+      const picked = await pick();
+      if (!picked) {
+        console.log(`${target}x ${selector}: cannot reach the target at any ${knobName}`);
+        runs.push({
+          target,
+          selector,
+          knob: null,
+          knobName,
+          ranks: {},
+          params: { before: totalParams, after: Number.NaN },
+          ratio: Number.NaN,
+          flops: { before: denseFlops, after: Number.NaN },
+          flopsReduction: Number.NaN,
+          accuracy: Number.NaN,
+          note: `target not reachable at any ${knobName}`,
+        });
+        continue;
+      }
+      const { knob, selection } = picked;
+      const ranks: Record<string, number[] | 'dense'> = {};
+      for (const [j, l] of layers.entries()) {
+        const entry = selection.layers[j];
+        if (entry.name !== l.info.name) throw new Error(`selection order: ${entry.name} != ${l.info.name}`);
+        if (entry.keptDense) {
+          ranks[l.info.name] = 'dense';
+          continue;
+        }
+        ranks[l.info.name] = entry.ranks;
+        const factors = await decomposition.decompose(l.weight, l.info, entry.ranks);
+        l.parent.replaceModule(l.childName, decomposition.layer(factors, l.info, l.module.bias));
+      }
+      const after = modelParams(selection);
+      const actual = model.numParameters();
+      if (actual !== after)
+        throw new Error(`${selector} ${target}x: model has ${actual} params, selection says ${after}`);
+      const accuracy = evaluate(engine, model, data);
+      // Restore the dense layers for the next run (the originals were kept, not disposed).
+      for (const l of layers) l.parent.replaceModule(l.childName, l.module);
+      const flopsAfter = rest.flops + selection.total.after.flops;
+      const run: Run = {
+        target,
+        selector,
+        knob,
+        knobName,
+        ranks,
+        params: { before: totalParams, after },
+        ratio: totalParams / after,
+        flops: { before: denseFlops, after: flopsAfter },
+        flopsReduction: denseFlops / flopsAfter,
+        accuracy,
+      };
+      runs.push(run);
+      console.log(
+        `${target}x ${pad(selector, 11)} ${knobName} ${knob?.toFixed(4)}: ratio ${run.ratio.toFixed(3)}, accuracy ${accuracy.toFixed(4)}`,
+      );
+    }
+  }
+  if (evaluate(engine, model, data) !== denseAccuracy) throw new Error('dense model not restored');
+
+  const names = layers.map((l) => l.info.name);
+  console.log();
+  console.log(
+    `| target | selector | knob | params | ratio | MACs reduction | accuracy | ${names.join(' | ')} |`,
+  );
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | ${names.map(() => '---').join(' | ')} |`);
+  console.log(
+    `| 1x | dense | - | ${totalParams} | 1.000 | 1.000 | ${denseAccuracy.toFixed(3)} | ${names.map(() => '-').join(' | ')} |`,
+  );
+  for (const r of runs) {
+    const ranks = names.map((n) => {
+      const v = r.ranks[n];
+      return v === undefined ? '-' : v === 'dense' ? 'dense' : v.join(',');
+    });
+    console.log(
+      `| ${r.target}x | ${r.selector} | ${r.knob === null ? '-' : `${r.knobName} ${r.knob.toFixed(4)}`} | ${r.params.after} | ${r.ratio.toFixed(3)} | ${r.flopsReduction.toFixed(3)} | ${r.accuracy.toFixed(3)} | ${ranks.join(' | ')} |`,
+    );
+  }
+
+  mkdirSync(RESULTS, { recursive: true });
+  const out = new URL('ranks.json', RESULTS);
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        model: 'ResNet8 (shared/models/fmnist-resnet8.safetensors)',
+        data: { source: dataKind, split: 'test', count: data.count },
+        decomposition: 'tucker2 (Frobenius), no fine-tuning',
+        layers: layers.map((l) => ({
+          name: l.info.name,
+          weightShape: l.info.weightShape,
+          inputSize: l.info.inputSize,
+          dense: denseCost(l.info),
+        })),
+        rest,
+        dense: { params: totalParams, flops: denseFlops, accuracy: denseAccuracy },
+        runs,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nwrote ${fileURLToPath(out)}`);
+}
+
+await main();
