@@ -22,6 +22,7 @@ export * from './io/safetensors.js';
 export * from './kernels.js';
 export * as linalg from './linalg/index.js';
 export * as nn from './nn/index.js';
+export * from './norm/index.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';
 export * from './plugins.js';

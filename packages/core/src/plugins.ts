@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import type { DecompositionPlugin } from './decomposition/plugin.js';
 import type { Engine } from './engine.js';
+import type { NormPlugin } from './norm/plugin.js';
 import type { RankSelectorPlugin } from './rank/plugin.js';
 
 /**
@@ -22,14 +23,13 @@ export interface BackendPlugin extends PluginBase<'backend'> {
   create(): Backend | Promise<Backend>;
 }
 
-export interface NormPluginBase extends PluginBase<'norm'> {}
 export interface TrainerPluginBase extends PluginBase<'trainer'> {}
 
 /** Kind -> plugin interface. Packages may extend an entry's interface by declaration merging. */
 export interface PluginKinds {
   backend: BackendPlugin;
   decomposition: DecompositionPlugin;
-  norm: NormPluginBase;
+  norm: NormPlugin;
   rank: RankSelectorPlugin;
   trainer: TrainerPluginBase;
 }

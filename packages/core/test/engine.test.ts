@@ -9,10 +9,20 @@ import {
   type KernelName,
   matmul,
   mul,
+  type NormPlugin,
   type RankSelectorPlugin,
   sum,
 } from '../src/index.js';
 import { f64, newEngine, values } from './util.js';
+
+/** A norm that collects nothing and measures in Frobenius, for registry tests. */
+const normStub = (name: string, setup?: NormPlugin['setup']): NormPlugin => ({
+  kind: 'norm',
+  name,
+  setup,
+  collector: () => ({ attach() {}, detach() {}, statistics: () => new Map() }),
+  metric: () => ({ kind: 'frobenius' }),
+});
 
 /** A rank selector that selects nothing, for registry tests. */
 const rankSelector = (name: string): RankSelectorPlugin => ({
@@ -28,7 +38,7 @@ describe('plugin registry', () => {
   it('registers plugins by kind and name and calls setup with the engine', () => {
     const engine = newEngine();
     let seen: unknown = null;
-    engine.use({ kind: 'norm', name: 'frobenius', setup: (e) => (seen = e) });
+    engine.use(normStub('frobenius', (e) => (seen = e)));
     expect(seen).toBe(engine);
     expect(engine.plugins.has('norm', 'frobenius')).toBe(true);
     expect(engine.plugins.has('rank', 'frobenius')).toBe(false);
@@ -51,7 +61,7 @@ describe('plugin registry', () => {
     expect(() => engine.use(rankSelector('energy'))).toThrow(
       "a rank plugin named 'energy' is already registered (registered rank plugins: energy)",
     );
-    expect(() => engine.use({ kind: 'norm', name: 'energy' })).not.toThrow();
+    expect(() => engine.use(normStub('energy'))).not.toThrow();
   });
 
   it('rejects unknown kinds (listing the known ones), empty names and non-objects', () => {
@@ -61,7 +71,7 @@ describe('plugin registry', () => {
     expect(use({ kind: 'optimizer', name: 'sgd' })).toThrow(
       /unknown kind 'optimizer'; known kinds: backend, decomposition, norm, rank, trainer/,
     );
-    expect(use({ kind: 'norm', name: '' })).toThrow(/non-empty string name/);
+    expect(use(normStub(''))).toThrow(/non-empty string name/);
     expect(use(null)).toThrow(/expected a plugin object, got null/);
   });
 

@@ -8,3 +8,4 @@ export { moduleBuilders } from './module-builders.js';
 export { type SvdDecomposeOptions, type SvdPlugin, type SvdSettings, svd } from './plugin.js';
 export { SvdConv2d, type SvdConv2dConfig } from './svd-conv2d.js';
 export { SvdLinear, type SvdLinearConfig } from './svd-linear.js';
+export { svdSigma } from './svd-sigma.js';

@@ -17,6 +17,7 @@ import { matrixColumns, svdRankSpec } from './rank-spec.js';
 import { svdSupports } from './support.js';
 import { SvdConv2d } from './svd-conv2d.js';
 import { SvdLinear } from './svd-linear.js';
+import { svdSigma } from './svd-sigma.js';
 import { splitTruncatedSvd } from './truncated-svd.js';
 
 /** How the truncated SVD is computed; settable at registration and per `decompose` call. */
@@ -43,7 +44,9 @@ const METHODS: readonly string[] = ['auto', 'full', 'gram', 'randomized'];
 /**
  * The SVD decomposition plugin: `W_mat ~ (U_r sqrt(S_r)) (sqrt(S_r) V_r^T)`, optimal
  * in the Frobenius norm at every rank (Eckart-Young), for linear layers and
- * ungrouped conv layers (`W_mat` is the `O x I*Kh*Kw` im2col matrix).
+ * ungrouped conv layers (`W_mat` is the `O x I*Kh*Kw` im2col matrix). With the
+ * `{ kind: 'whitened', factor: L }` metric it computes SVD-Sigma instead, optimal in
+ * `‖(W_mat - What_mat) L‖_F` (see `svdSigma`).
  */
 export function svd(defaults: SvdSettings = {}): SvdPlugin {
   const validated = (layer: LayerInfo, ranks: readonly number[]) => {
@@ -58,7 +61,9 @@ export function svd(defaults: SvdSettings = {}): SvdPlugin {
     options: SvdDecomposeOptions = {},
   ): Promise<SvdFactors> => {
     validated(layer, ranks);
-    checkFrobenius(NAME, layer, options.metric);
+    const metric = options.metric;
+    if (metric?.kind === 'whitened') return svdSigma(weight, layer, ranks[0], metric.factor);
+    checkFrobenius(NAME, layer, metric);
     const settings = { ...defaults, ...options };
     const method = settings.method ?? 'auto';
     if (!METHODS.includes(method)) {

@@ -46,12 +46,23 @@ describe('svd errors name the layer, the rank and the bound', () => {
     );
   });
 
-  it('metrics other than Frobenius point to the norm plugins', async () => {
-    const metric = { kind: 'whitened' as const, factor: engine.eye(18, 18, 'float64') };
+  it('metrics other than Frobenius and whitened point to the norm plugins', async () => {
+    const metric = { kind: 'weighted' as const, weights: engine.ones(conv.weightShape, 'float64') };
     await expect(plugin.decompose(weight(), conv, [2], { metric })).rejects.toThrow(
-      /'whitened'.*'features\.0'.*norm plugins/,
+      /'weighted'.*'features\.0'.*norm plugins/,
     );
     await expect(plugin.project(weight(), conv, [2], metric)).rejects.toThrow(/norm plugins/);
+  });
+
+  it('a whitening factor that is not P x P or has a zero diagonal is refused, naming the layer', async () => {
+    const wrong = { kind: 'whitened' as const, factor: engine.eye(17, 17, 'float64') };
+    await expect(plugin.decompose(weight(), conv, [2], { metric: wrong })).rejects.toThrow(
+      /'features\.0' is \[17,17\]; it must be 18 x 18/,
+    );
+    const singular = { kind: 'whitened' as const, factor: engine.zeros([18, 18], 'float64') };
+    await expect(plugin.decompose(weight(), conv, [2], { metric: singular })).rejects.toThrow(
+      /'features\.0' has 0 on its diagonal/,
+    );
   });
 
   it('an unknown SVD method is refused', async () => {

@@ -1,0 +1,30 @@
+import type { LayerInfo } from '../decomposition/layer-info.js';
+import type { Metric } from '../decomposition/metric.js';
+import type { Module } from '../nn/module.js';
+import type { PluginBase } from '../plugins.js';
+
+/**
+ * Gathers a norm's statistics while calibration data runs through the model:
+ * `attach` adds forward hooks to the layers, `detach` removes them, and
+ * `statistics` returns what was gathered so far, by layer name.
+ */
+export interface Collector {
+  attach(): void;
+  detach(): void;
+  statistics(): Map<string, unknown>;
+}
+
+/** A layer to calibrate: its geometry and the module whose calls are observed. */
+export interface CalibrationLayer {
+  info: LayerInfo;
+  module: Module;
+}
+
+/**
+ * A norm plugin (Sigma, Fisher, ...): collects per-layer statistics on calibration
+ * data, then turns one layer's statistics into the `Metric` a decomposition minimises.
+ */
+export interface NormPlugin extends PluginBase<'norm'> {
+  collector(layers: readonly CalibrationLayer[]): Collector;
+  metric(layer: LayerInfo, stats: unknown): Metric;
+}
