@@ -73,7 +73,7 @@ describe('trAls', () => {
     }
   });
 
-  it('reports a non-increasing error trace (within 1e-7 of the first) from random starts, the last entry the final error (1e-7: ill-conditioned least squares give large core entries whose rounding reaches 1e-8)', () => {
+  it('reports a non-increasing error trace (within 1e-7 of the first, 1e-12 at rounding level) from random starts, the last entry the final error (1e-7: ill-conditioned least squares give large core entries whose rounding reaches 1e-8)', () => {
     fc.assert(
       fc.property(ringArb, seedArb, ({ modes, ranks }, seed) => {
         const x = randomArray(modes, seed);
@@ -84,7 +84,7 @@ describe('trAls', () => {
           onIteration: (_, e) => trace.push(e),
         });
         for (let i = 1; i < trace.length; i++)
-          expect(trace[i]).toBeLessThanOrEqual(trace[i - 1] + 1e-7 * trace[0]);
+          expect(trace[i]).toBeLessThanOrEqual(trace[i - 1] + Math.max(1e-7 * trace[0], 1e-12));
         expect(
           Math.abs(trace[trace.length - 1] - relativeError(x.data, trReconstruct(cores).data)),
         ).toBeLessThan(1e-7);
