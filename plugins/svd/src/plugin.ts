@@ -1,4 +1,5 @@
 import {
+  checkFactorsFit,
   checkFrobenius,
   checkRanks,
   checkSupported,
@@ -111,11 +112,7 @@ export function svd(defaults: SvdSettings = {}): SvdPlugin {
     layer(factors, original, bias): nn.Module {
       const rank = svdRank(factors);
       validated(original, [rank]);
-      if (factors.weightShape.join() !== original.weightShape.join()) {
-        throw new RangeError(
-          `${NAME}: factors of a [${factors.weightShape}] weight cannot replace '${original.name}', whose weight is [${original.weightShape}]`,
-        );
-      }
+      checkFactorsFit(NAME, original, factors.weightShape);
       const engine = factors.u.engine;
       const dtype = factors.u.dtype === 'float64' ? 'float64' : 'float32';
       if (original.kind === 'linear') {

@@ -1,4 +1,5 @@
 import {
+  checkFactorsFit,
   checkFrobenius,
   checkRanks,
   type DecomposeOptions,
@@ -140,11 +141,7 @@ export function tr(settings: TrSettings = {}): TrPlugin {
       const layout = requireLayout(original, settings);
       const ranks = trFactorRanks(factors);
       checkRanks(NAME, original, ranks, layoutRankSpec(layout));
-      if (factors.weightShape.join() !== original.weightShape.join() || factors.layout !== layout.kind) {
-        throw new RangeError(
-          `${NAME}: ${factors.layout} factors of a [${factors.weightShape}] weight cannot replace '${original.name}' (weight [${original.weightShape}], layout ${layout.kind})`,
-        );
-      }
+      checkFactorsFit(NAME, original, factors.weightShape, { factors: factors.layout, layer: layout.kind });
       const engine = factors.cores[0].engine;
       const dtype: 'float32' | 'float64' = factors.cores[0].dtype === 'float64' ? 'float64' : 'float32';
       const hasBias = bias !== null;

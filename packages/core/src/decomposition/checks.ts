@@ -31,11 +31,32 @@ export function checkRanks(plugin: string, layer: LayerInfo, ranks: readonly num
   });
 }
 
+/**
+ * Throws unless factors computed for a weight of `weightShape` (and, for plugins with
+ * several layouts, in `layout.factors`) can build the factorized layer of `layer`.
+ */
+export function checkFactorsFit(
+  plugin: string,
+  layer: LayerInfo,
+  weightShape: readonly number[],
+  layout?: { factors: string; layer: string },
+): void {
+  const sameShape = weightShape.join() === layer.weightShape.join();
+  if (sameShape && (!layout || layout.factors === layout.layer)) return;
+  const where = layout ? `${layout.factors} factors of a` : 'factors of a';
+  const what = layout
+    ? `(weight [${layer.weightShape}], layout ${layout.layer})`
+    : `, whose weight is [${layer.weightShape}]`;
+  throw new RangeError(
+    `${plugin}: ${where} [${weightShape}] weight cannot replace '${layer.name}'${layout ? ' ' : ''}${what}`,
+  );
+}
+
 /** Throws unless the metric is Frobenius (or absent): the other kinds come with the norm plugins. */
 export function checkFrobenius(plugin: string, layer: LayerInfo, metric: Metric | undefined): void {
   if (metric === undefined || metric.kind === 'frobenius') return;
   throw new Error(
-    `${plugin}: the '${metric.kind}' metric asked for '${layer.name}' is not implemented here; ` +
+    `${plugin}: the '${metric.kind}' metric asked for '${layer.name}' has no solver in this plugin; ` +
       'only Frobenius is built in, the norm plugins (Sigma, Fisher) provide the others',
   );
 }
