@@ -93,6 +93,7 @@ export function svd(defaults: SvdSettings = {}): SvdPlugin {
   return {
     kind: 'decomposition',
     name: NAME,
+    metrics: ['frobenius', 'whitened'],
     supports: svdSupports,
     rankSpec: svdRankSpec,
     cost(layer, ranks) {

@@ -30,6 +30,11 @@ export interface DecomposeOptions {
  * `engine.use(...)`. `F` is the plugin's factors type (plain tensors a user can read).
  */
 export interface DecompositionPlugin<F = unknown> extends PluginBase<'decomposition'> {
+  /**
+   * The metric kinds `decompose` minimises by its own algorithm (absent: Frobenius only).
+   * Core's `decomposeWithMetric` covers the others generically.
+   */
+  readonly metrics?: readonly Metric['kind'][];
   supports(layer: LayerInfo): Support;
   rankSpec(layer: LayerInfo): RankSpec;
   /** Params and MACs of the factorized layer at these ranks. */

@@ -2,6 +2,7 @@ import type { LayerInfo } from '../decomposition/layer-info.js';
 import type { Metric } from '../decomposition/metric.js';
 import type { Module } from '../nn/module.js';
 import type { PluginBase } from '../plugins.js';
+import type { Tensor } from '../tensor.js';
 
 /**
  * Gathers a norm's statistics while calibration data runs through the model:
@@ -11,7 +12,18 @@ import type { PluginBase } from '../plugins.js';
 export interface Collector {
   attach(): void;
   detach(): void;
+  /**
+   * Called with each calibration batch before the model runs on it, for collectors that
+   * need more than the layers' inputs (labels for LWIQ's imprinting, the loss for Fisher).
+   */
+  beginBatch?(batch: CalibrationBatch): void;
   statistics(): Map<string, unknown>;
+}
+
+/** One batch of calibration data: model inputs and, when the data has them, integer labels. */
+export interface CalibrationBatch {
+  inputs: Tensor;
+  labels?: Tensor;
 }
 
 /** A layer to calibrate: its geometry and the module whose calls are observed. */

@@ -1,6 +1,8 @@
 import type { Cost, LayerInfo } from '../decomposition/layer-info.js';
+import type { Metric } from '../decomposition/metric.js';
 import type { DecompositionPlugin } from '../decomposition/plugin.js';
 import type { Engine } from '../engine.js';
+import type { CalibrationLayer, Collector } from '../norm/plugin.js';
 import type { PluginBase } from '../plugins.js';
 import type { Tensor } from '../tensor.js';
 
@@ -9,8 +11,10 @@ export interface SelectionContext {
   engine: Engine;
   decomposition: DecompositionPlugin;
   layers: readonly { info: LayerInfo; weight: Tensor }[];
-  /** Selector-specific statistics (activations, Fisher information, ...), when a selector needs them. */
-  stats?: unknown;
+  /** What the selector's own `collector` gathered on calibration data, by layer name. */
+  stats?: Map<string, unknown>;
+  /** The norm's metric per layer name, when the layers are compressed under a norm (Sigma, Fisher). */
+  metrics?: ReadonlyMap<string, Metric>;
 }
 
 /**
@@ -46,5 +50,7 @@ export interface RankSelection {
 
 /** A rank selection rule, registered with `engine.use(...)`. Selections are deterministic. */
 export interface RankSelectorPlugin extends PluginBase<'rank'> {
+  /** Selectors that learn from calibration data (LWIQ) gather it here, like a norm. */
+  collector?(layers: readonly CalibrationLayer[]): Collector;
   select(context: SelectionContext, budget?: Budget): Promise<RankSelection>;
 }
