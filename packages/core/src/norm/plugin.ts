@@ -17,6 +17,13 @@ export interface Collector {
    * need more than the layers' inputs (labels for LWIQ's imprinting, the loss for Fisher).
    */
   beginBatch?(batch: CalibrationBatch): void;
+  /**
+   * Called with the model's outputs on each batch; with `needsGradients` their autodiff
+   * graph is still alive, so a collector can differentiate a loss (Fisher).
+   */
+  endBatch?(batch: CalibrationBatch, outputs: Tensor): void | Promise<void>;
+  /** The calibration pass must run with autodiff on (not under `noGrad`) for this collector. */
+  readonly needsGradients?: boolean;
   statistics(): Map<string, unknown>;
 }
 
