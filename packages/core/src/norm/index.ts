@@ -1,1 +1,2 @@
+export * from './calibrate.js';
 export * from './plugin.js';
