@@ -5,7 +5,10 @@
  * rows { name, ours, peer, ratio, unit[, peakFraction] } with ours = WebGPU, peer = CPU.
  *
  *   pnpm --filter @lowrank/benchmarks bench:webgpu [--sizes 128,256,...,4096]
- *     [--conv-batch N] [--peak-gflops X] [--no-write]
+ *     [--conv-batch N] [--peak-gflops X] [--tiles 64x64x16/8x4,128x128x16/8x8,...] [--no-write]
+ *
+ * `--tiles` also times the square matmuls with each fixed GEMM tile (WebGPU only), to
+ * check the per-adapter tile choice; those rows go under `tiles` in the JSON.
  *
  * Defaults follow the adapter: square matmul 128 to 1024 and conv2d batch 4 on a software
  * adapter; up to 4096 and batch 32 on a GPU.
@@ -14,11 +17,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createWebGpuBackend } from '@lowrank/backend-webgpu';
+import { createWebGpuBackend, type MatmulTile, tileName } from '@lowrank/backend-webgpu';
 import { conv2d, createEngine, type Engine, matmul, type Tensor } from '@lowrank/core';
-import { timePair } from '../core/timing.js';
 import { type AdapterRecord, describeAdapter, knownPeakGflops } from './adapter.js';
-import { sampler } from './timing.js';
+import { medianSeconds, sampler } from './timing.js';
 
 interface Case {
   name: string;
@@ -74,12 +76,52 @@ function mismatch(x: ArrayLike<number>, ref: ArrayLike<number>): number {
   return err / scale;
 }
 
+/** '128x64x16/8x8' -> a tile of 128 x 64 outputs staged 16 deep in K, 8 x 8 per thread. */
+function parseTile(text: string): MatmulTile {
+  const match = /^(\d+)x(\d+)x(\d+)\/(\d+)x(\d+)$/.exec(text);
+  if (!match) throw new Error(`--tiles: expected MxNxK/RxC like 128x64x16/8x8, got '${text}'`);
+  const [m, n, k, rows, columns] = match.slice(1).map(Number);
+  if (columns % 4 !== 0)
+    throw new Error(`--tiles: columns per thread must be a multiple of 4, got '${text}'`);
+  return { m, n, k, rows, cols: columns / 4 };
+}
+
+/** WebGPU GFLOP/s of the square matmuls with a fixed tile: the median of the sampler's samples. */
+async function tileRows(
+  tile: MatmulTile,
+  sizes: readonly number[],
+  peak: number | null,
+  dawnFlags: string[],
+) {
+  const backend = await createWebGpuBackend({ matmulTile: tile, dawnFlags });
+  const engine = createEngine({ backend });
+  const rows = [];
+  for (const n of sizes) {
+    const c = matmulCase(n);
+    const { inputs, step } = c.setup(engine);
+    const s = await sampler(engine, step);
+    const seconds = await medianSeconds(s.run);
+    for (const x of inputs) x.dispose();
+    const gflops = c.flops / (seconds / s.iterations) / 1e9;
+    rows.push({
+      name: `${c.name} tile ${tileName(tile)}`,
+      gflops: round(gflops),
+      ...(peak === null ? {} : { peakFraction: round(gflops / peak, 5) }),
+    });
+    console.log(`${rows.at(-1)?.name}: ${round(gflops)} GFLOP/s`);
+  }
+  backend.dispose();
+  return rows;
+}
+
 function options(adapter: AdapterRecord) {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string' },
       'conv-batch': { type: 'string' },
       'peak-gflops': { type: 'string' },
+      tiles: { type: 'string' },
+      'dawn-flags': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
     },
   });
@@ -92,11 +134,17 @@ function options(adapter: AdapterRecord) {
   }
   const peak = values['peak-gflops'] === undefined ? knownPeakGflops(adapter) : Number(values['peak-gflops']);
   if (peak !== null && !(peak > 0)) throw new Error(`--peak-gflops must be a positive number, got ${peak}`);
-  return { sizes, convBatch, peak, write: !values['no-write'] };
+  const tiles = values.tiles?.split(',').map(parseTile) ?? [];
+  return { sizes, convBatch, peak, tiles, write: !values['no-write'] };
 }
 
 async function main(): Promise<void> {
-  const backend = await createWebGpuBackend();
+  // Dawn toggles for experiments, ';'-separated (e.g. 'enable-dawn-features=...'); recorded in the JSON.
+  const dawnFlags = parseArgs({ options: { 'dawn-flags': { type: 'string' } }, strict: false }).values[
+    'dawn-flags'
+  ];
+  const flags = typeof dawnFlags === 'string' ? dawnFlags.split(';') : [];
+  const backend = await createWebGpuBackend({ dawnFlags: flags });
   const adapter = describeAdapter(backend);
   const o = options(adapter);
   const engines = { webgpu: createEngine({ backend }), cpu: createEngine() };
@@ -109,7 +157,7 @@ async function main(): Promise<void> {
     `CPU backend: Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}; float32`,
   );
   console.log(
-    'each sample: N ops enqueued, then backend.sync() (GPU queue drained); WebGPU and CPU samples alternate, medians',
+    'each sample: N ops enqueued, then backend.sync() (GPU queue drained); each side timed in its own block after a warm-up sample (a GPU left idle while the CPU side runs clocks down), medians',
   );
   const cases = [...o.sizes.map(matmulCase), convCase(o.convBatch, 64, 64, 3, 32, 1)];
   const rows: Row[] = [];
@@ -121,11 +169,13 @@ async function main(): Promise<void> {
     got.dispose();
     want.dispose();
     if (!(err < 1e-4)) throw new Error(`WebGPU disagrees with the CPU on ${c.name}: relative error ${err}`);
-    const [gs, cs] = [await sampler(engines.webgpu, gpu.step), await sampler(engines.cpu, cpu.step)];
-    const t = await timePair(gs.run, cs.run);
+    const gs = await sampler(engines.webgpu, gpu.step);
+    const gpuSeconds = await medianSeconds(gs.run);
+    const cs = await sampler(engines.cpu, cpu.step);
+    const cpuSeconds = await medianSeconds(cs.run);
     for (const x of [...gpu.inputs, ...cpu.inputs]) x.dispose();
-    const ours = c.flops / (t.ours / gs.iterations) / 1e9;
-    const peer = c.flops / (t.peer / cs.iterations) / 1e9;
+    const ours = c.flops / (gpuSeconds / gs.iterations) / 1e9;
+    const peer = c.flops / (cpuSeconds / cs.iterations) / 1e9;
     const row: Row = {
       name: c.name,
       ours: round(ours),
@@ -136,10 +186,12 @@ async function main(): Promise<void> {
     if (o.peak !== null) row.peakFraction = round(ours / o.peak, 5);
     rows.push(row);
     console.log(
-      `${c.name}: webgpu ${row.ours} vs cpu ${row.peer} GFLOP/s (x${row.ratio}; ${gs.iterations} and ${cs.iterations} ops per sample, ${t.runs} samples)`,
+      `${c.name}: webgpu ${row.ours} vs cpu ${row.peer} GFLOP/s (x${row.ratio}; ${gs.iterations} and ${cs.iterations} ops per sample)`,
     );
   }
   backend.dispose();
+  const tiles = [];
+  for (const tile of o.tiles) tiles.push(...(await tileRows(tile, o.sizes, o.peak, flags)));
   console.table(
     rows.map((r) => ({
       case: r.name,
@@ -152,7 +204,10 @@ async function main(): Promise<void> {
   if (!o.write) return;
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}webgpu.json`, `${JSON.stringify({ adapter, peakGflops: o.peak, rows }, null, 2)}\n`);
+  writeFileSync(
+    `${dir}webgpu.json`,
+    `${JSON.stringify({ adapter, dawnFlags: flags, peakGflops: o.peak, matmulTile: tileName(backend.matmulTile), rows, tiles }, null, 2)}\n`,
+  );
   console.log(`wrote ${dir}webgpu.json`);
 }
 

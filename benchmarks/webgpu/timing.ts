@@ -32,3 +32,25 @@ export async function sampler(engine: Engine, step: () => Tensor): Promise<Sampl
   const iterations = Math.max(1, Math.min(MAX_ITERATIONS, Math.round(SAMPLE_SECONDS / once)));
   return { run: () => batch(iterations), iterations };
 }
+
+/**
+ * Median seconds of `run` over at least 3 samples and about 2 s, after one untimed
+ * warm-up sample: back to back, so a GPU is at its working clocks for every sample.
+ */
+export async function medianSeconds(
+  run: () => Promise<void>,
+  minSamples = 3,
+  minSeconds = 2,
+): Promise<number> {
+  await run();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minSamples || (performance.now() - start < minSeconds * 1000 && times.length < 15)) {
+    const t0 = performance.now();
+    await run();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+}

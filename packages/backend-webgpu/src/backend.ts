@@ -16,6 +16,7 @@ import { BufferUsage, MapMode } from './gpu-constants.js';
 import { GpuData } from './gpu-data.js';
 import type { KernelContext, Launch } from './kernels/context.js';
 import { KERNELS } from './kernels/index.js';
+import { type MatmulTile, SMALL_TILE, tileName, tileProblem } from './kernels/matmul-tiles.js';
 import { type BindingKind, PipelineCache } from './pipeline-cache.js';
 import { declarations } from './wgsl.js';
 
@@ -26,6 +27,8 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   poolBytes?: number;
   /** Largest im2col patch matrix of a convolution, in elements; bigger batches run in chunks. Default 2^23 (32 MiB). */
   patchBudget?: number;
+  /** The GEMM tile (checked against the adapter's limits), for tuning on new hardware. Default SMALL_TILE. */
+  matmulTile?: MatmulTile;
 }
 
 export interface WebGpuInfo {
@@ -50,6 +53,7 @@ export class WebGpuBackend implements Backend, KernelContext {
   readonly device: GPUDevice;
   readonly info: WebGpuInfo;
   readonly patchBudget: number;
+  private readonly tile: MatmulTile;
   private readonly ownsDevice: boolean;
   private readonly storage: BufferPool;
   private readonly uniforms: BufferPool;
@@ -72,6 +76,10 @@ export class WebGpuBackend implements Backend, KernelContext {
     this.ownsDevice = acquired.owned;
     this.info = { adapter: acquired.adapter, compatibility: acquired.compatibility, limits: device.limits };
     this.patchBudget = options.patchBudget ?? 2 ** 23;
+    this.tile = options.matmulTile ?? SMALL_TILE;
+    const problem = tileProblem(this.tile, device.limits);
+    if (problem)
+      throw new Error(`webgpu backend: matmulTile ${tileName(this.tile)} cannot run here: ${problem}`);
     const poolBytes = options.poolBytes ?? 256 * 2 ** 20;
     this.storage = new BufferPool(
       device,
@@ -100,6 +108,10 @@ export class WebGpuBackend implements Backend, KernelContext {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  get matmulTile(): MatmulTile {
+    return this.tile;
   }
 
   runKernel<K extends KernelName>(

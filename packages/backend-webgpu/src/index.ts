@@ -7,6 +7,13 @@ import { WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 
 export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from './backend.js';
 export type { DeviceOptions } from './device.js';
+export {
+  LARGE_TILE,
+  type MatmulTile,
+  SMALL_TILE,
+  TALL_TILE,
+  tileName,
+} from './kernels/matmul-tiles.js';
 
 /** Requests a device (see the options) and returns a backend for `createEngine({ backend })`. */
 export function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {

@@ -2,6 +2,7 @@ import type { DType, TensorInfo } from '@lowrank/core';
 import type { GpuData } from '../gpu-data.js';
 import { Params } from '../params.js';
 import { type BufferDecl, FLAT_WORKGROUP, flatMain } from '../wgsl.js';
+import type { MatmulTile } from './matmul-tiles.js';
 
 /** One dispatch: its buffers (inputs read-only first, then outputs), parameters and WGSL. */
 export interface Launch {
@@ -26,6 +27,8 @@ export interface KernelContext {
   /** Drops a kernel's reference to a temporary. */
   release(data: GpuData): void;
   launch(launch: Launch): void;
+  /** The GEMM's tile. */
+  readonly matmulTile: MatmulTile;
   /** Workgroup counts for `threads` threads of `perGroup`, folded into 2-d past the per-dimension limit. */
   grid(threads: number, perGroup: number): [number, number, number];
 }

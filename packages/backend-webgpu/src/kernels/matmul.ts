@@ -5,18 +5,19 @@ import { Params } from '../params.js';
 import { addOffsets } from '../wgsl.js';
 import { type KernelContext, output } from './context.js';
 import { cast } from './elementwise.js';
+import { type MatmulTile, tileName, tileThreads } from './matmul-tiles.js';
 
 /**
- * Batched GEMM, C = op(A) op(B), tiled for workgroup memory: a workgroup of 16 x 8
- * threads computes a 64 x 64 tile of C, each thread 8 rows x 4 columns (8 vec4
- * accumulators), stepping through K 16 at a time. Tiles are staged as vec4 rows of
- * 4 consecutive m (A) or n (B), so the inner loop reads 3 vec4s per 32 FMAs. Global
- * loads are vec4 along an operand's contiguous axis when its length and offsets are
- * multiples of 4. 128 threads and 8 KiB of workgroup memory fit compatibility mode.
+ * Batched GEMM, C = op(A) op(B), tiled for workgroup memory: a workgroup computes a
+ * `tile.m x tile.n` tile of C, each thread `tile.rows` rows x `4 * tile.cols` columns
+ * (vec4 accumulators), stepping through K `tile.k` at a time. Tiles are staged as vec4 rows of
+ * 4 consecutive m (A) or n (B), so the inner loop reads `rows / 4 + cols` vec4s per
+ * `4 * rows * cols` FMAs. Global loads are vec4 along an operand's contiguous axis when
+ * its length and offsets are multiples of 4. Workgroups walk C in groups of
+ * `GROUP_ROWS` tile rows, so the B panels a wave of workgroups reads stay in cache.
+ * The tile is the backend's `matmulTile` (matmul-tiles.ts).
  */
-const TILE = 64;
-const TK = 16;
-const THREADS = 128;
+const GROUP_ROWS = 8;
 
 export interface MatOperand {
   data: GpuData;
@@ -36,54 +37,65 @@ export interface MatmulShape {
 }
 
 /**
- * Loads of one operand's 64 x 16 tile into workgroup memory `S` (vec4 of 4 consecutive
- * m or n per k row). `outer` is m or n; `contig` says whether the operand's memory
- * runs along k or along `outer`.
+ * Loads of one operand's `size x depth` tile into workgroup memory `S` (vec4 of 4 consecutive
+ * m or n per k row). `outer` is m or n; `alongK` says whether the operand's memory runs
+ * along k or along `outer`.
  */
-function loadTile(name: string, outer: 'M' | 'N', alongK: boolean, vec: boolean): string {
+function loadTile(
+  name: string,
+  outer: 'M' | 'N',
+  size: number,
+  depth: number,
+  threads: number,
+  alongK: boolean,
+  vec: boolean,
+): string {
+  const TK = depth;
   const o = outer.toLowerCase();
   const o0 = `${o}0`;
+  const quads = size / 4;
   // element (outer, k) of the current matrix
   const at = alongK ? `${o} * P.K + k` : `k * P.${outer} + ${o}`;
   const inBounds = `${o} < P.${outer} && k < P.K`;
   if (!vec) {
-    const [oo, kk] = alongK ? ['e / 16', 'e % 16'] : ['e % 64', 'e / 64'];
-    return `  for (var j = 0; j < ${(TILE * TK) / THREADS}; j++) {
-    let e = t + j * ${THREADS};
+    const [oo, kk] = alongK ? [`e / ${TK}`, `e % ${TK}`] : [`e % ${size}`, `e / ${size}`];
+    return `  for (var j = 0; j < ${(size * TK) / threads}; j++) {
+    let e = t + j * ${threads};
     let oo = ${oo};
     let kk = ${kk};
     let ${o} = ${o0} + oo;
     let k = k0 + kk;
     var v = 0.0;
     if (${inBounds}) { v = ${name}[${name}off + ${at}]; }
-    ${name}s[kk * 16 + oo / 4][oo % 4] = v;
+    ${name}s[kk * ${quads} + oo / 4][oo % 4] = v;
   }`;
   }
   const load = `var v = vec4<f32>();
     if (${inBounds}) { v = ${name}[(${name}off + ${at}) / 4]; }`;
   if (alongK) {
-    return `  for (var j = 0; j < ${(TILE * TK) / 4 / THREADS}; j++) {
-    let e = t + j * ${THREADS};
-    let oo = e / 4;
-    let kk = (e % 4) * 4;
+    return `  for (var j = 0; j < ${(size * TK) / 4 / threads}; j++) {
+    let e = t + j * ${threads};
+    let oo = e / ${TK / 4};
+    let kk = (e % ${TK / 4}) * 4;
     let ${o} = ${o0} + oo;
     let k = k0 + kk;
     ${load}
-    for (var c = 0; c < 4; c++) { ${name}s[(kk + c) * 16 + oo / 4][oo % 4] = v[c]; }
+    for (var c = 0; c < 4; c++) { ${name}s[(kk + c) * ${quads} + oo / 4][oo % 4] = v[c]; }
   }`;
   }
-  return `  for (var j = 0; j < ${(TILE * TK) / 4 / THREADS}; j++) {
-    let e = t + j * ${THREADS};
-    let kk = e / 16;
-    let oo = (e % 16) * 4;
+  return `  for (var j = 0; j < ${(size * TK) / 4 / threads}; j++) {
+    let e = t + j * ${threads};
+    let kk = e / ${quads};
+    let oo = (e % ${quads}) * 4;
     let ${o} = ${o0} + oo;
     let k = k0 + kk;
     ${load}
-    ${name}s[kk * 16 + oo / 4] = v;
+    ${name}s[kk * ${quads} + oo / 4] = v;
   }`;
 }
 
 interface Variant {
+  tile: MatmulTile;
   transA: boolean;
   transB: boolean;
   vecA: boolean;
@@ -94,24 +106,37 @@ interface Variant {
 }
 
 function source(v: Variant): string {
+  const { m: tm, n: tn, k: TK, rows, cols } = v.tile;
+  const [tx, ty] = tileThreads(v.tile);
+  const threads = tx * ty;
   const fmas: string[] = [];
-  for (let i = 0; i < 8; i++) {
-    fmas.push(`      acc[${i}] = fma(vec4<f32>(a${i >> 2}[${i & 3}]), b, acc[${i}]);`);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      fmas.push(
+        `      acc[${i * cols + j}] = fma(vec4<f32>(a${i >> 2}[${i & 3}]), b${j}, acc[${i * cols + j}]);`,
+      );
+    }
   }
+  const loadsB = Array.from(
+    { length: cols },
+    (_, j) => `      let b${j} = Bs[kk * ${tn / 4} + tx + ${j * tx}];`,
+  );
+  const loadsA = Array.from(
+    { length: rows / 4 },
+    (_, q) => `      let a${q} = As[kk * ${tm / 4} + ty * ${rows / 4} + ${q}];`,
+  );
   const prev = (at: string) => (v.accumulate ? `C[${at}] + ` : '');
   const store = v.vecC
-    ? `    let n = n0 + tx * 4;
-    if (m < P.M && n < P.N) { let at = (Coff + m * P.N + n) / 4; C[at] = ${prev('at')}acc[i]; }`
-    : `    if (m < P.M) {
-      for (var c = 0; c < 4; c++) {
-        let n = n0 + tx * 4 + c;
-        if (n < P.N) { let at = Coff + m * P.N + n; C[at] = ${prev('at')}acc[i][c]; }
-      }
-    }`;
-  return `var<workgroup> As: array<vec4<f32>, ${(TK * TILE) / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${(TK * TILE) / 4}>;
+    ? `      if (m < P.M && n < P.N) { let at = (Coff + m * P.N + n) / 4; C[at] = ${prev('at')}acc[i * ${cols} + j]; }`
+    : `      if (m < P.M) {
+        for (var c = 0; c < 4; c++) {
+          if (n + c < P.N) { let at = Coff + m * P.N + n + c; C[at] = ${prev('at')}acc[i * ${cols} + j][c]; }
+        }
+      }`;
+  return `var<workgroup> As: array<vec4<f32>, ${(TK * tm) / 4}>;
+var<workgroup> Bs: array<vec4<f32>, ${(TK * tn) / 4}>;
 
-@compute @workgroup_size(16, 8)
+@compute @workgroup_size(${tx}, ${ty})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let batch = i32(wid.z) + P.batch0;
   var Aoff = P.aBase;
@@ -121,27 +146,36 @@ ${addOffsets('batch', v.batchRank, 'bd', [
   { acc: 'Boff', strides: 'bs' },
 ])}
   let Coff = P.cBase + batch * P.M * P.N;
-  let m0 = i32(wid.y) * ${TILE};
-  let n0 = i32(wid.x) * ${TILE};
+  // Grouped order: consecutive workgroups sweep ${GROUP_ROWS} tile rows column by column.
+  let tilesN = (P.N + ${tn - 1}) / ${tn};
+  let tilesM = (P.M + ${tm - 1}) / ${tm};
+  let id = i32(wid.y) * tilesN + i32(wid.x);
+  let inGroup = ${GROUP_ROWS} * tilesN;
+  let firstRow = (id / inGroup) * ${GROUP_ROWS};
+  let groupRows = min(tilesM - firstRow, ${GROUP_ROWS});
+  let m0 = (firstRow + (id % inGroup) % groupRows) * ${tm};
+  let n0 = ((id % inGroup) / groupRows) * ${tn};
   let tx = i32(lid.x);
   let ty = i32(lid.y);
   let t = i32(li);
-  var acc: array<vec4<f32>, 8>;
+  var acc: array<vec4<f32>, ${rows * cols}>;
   for (var k0 = 0; k0 < P.K; k0 += ${TK}) {
-${loadTile('A', 'M', !v.transA, v.vecA)}
-${loadTile('B', 'N', v.transB, v.vecB)}
+${loadTile('A', 'M', tm, TK, threads, !v.transA, v.vecA)}
+${loadTile('B', 'N', tn, TK, threads, v.transB, v.vecB)}
     workgroupBarrier();
     for (var kk = 0; kk < ${TK}; kk++) {
-      let b = Bs[kk * 16 + tx];
-      let a0 = As[kk * 16 + ty * 2];
-      let a1 = As[kk * 16 + ty * 2 + 1];
+${loadsB.join('\n')}
+${loadsA.join('\n')}
 ${fmas.join('\n')}
     }
     workgroupBarrier();
   }
-  for (var i = 0; i < 8; i++) {
-    let m = m0 + ty * 8 + i;
+  for (var i = 0; i < ${rows}; i++) {
+    let m = m0 + ty * ${rows} + i;
+    for (var j = 0; j < ${cols}; j++) {
+      let n = n0 + (tx + j * ${tx}) * 4;
 ${store}
+    }
   }
 }`;
 }
@@ -160,7 +194,9 @@ export function gemm(
   const batches = sizeOf(s.batch);
   if (batches === 0 || s.m === 0 || s.n === 0) return;
   const dims = collapse(s.batch, [a.batchStrides, b.batchStrides]);
+  const tile = ctx.matmulTile;
   const v: Variant = {
+    tile,
     transA: a.trans,
     transB: b.trans,
     vecA: aligned(a.trans ? s.m : s.k, a),
@@ -169,8 +205,8 @@ export function gemm(
     accumulate: c.accumulate ?? false,
     batchRank: dims.shape.length,
   };
-  const { batchRank, ...flags } = v;
-  const key = `matmul:${Object.values(flags).map(Number).join('')}:b${batchRank}`;
+  const { batchRank, tile: _, ...flags } = v;
+  const key = `matmul:${tileName(tile)}:${Object.values(flags).map(Number).join('')}:b${batchRank}`;
   const buffers = [
     { name: 'A', type: v.vecA ? 'vec4<f32>' : 'f32', data: a.data },
     { name: 'B', type: v.vecB ? 'vec4<f32>' : 'f32', data: b.data },
@@ -195,7 +231,7 @@ export function gemm(
       buffers,
       params,
       code: () => source(v),
-      workgroups: [Math.ceil(s.n / TILE), Math.ceil(s.m / TILE), Math.min(perDispatch, batches - batch0)],
+      workgroups: [Math.ceil(s.n / tile.n), Math.ceil(s.m / tile.m), Math.min(perDispatch, batches - batch0)],
     });
   }
 }
