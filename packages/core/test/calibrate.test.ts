@@ -7,7 +7,7 @@ function setup() {
   const model = new nn.Sequential(engine, [fc, new nn.ReLU(engine)]);
   const batches: CalibrationBatch[] = [1, 2].map((n) => ({
     inputs: engine.randn([n, 3]),
-    labels: engine.fromData(new Int32Array(n), [n], 'int32'),
+    labels: engine.fromData(new Int32Array(n), [n]),
   }));
   return { engine, fc, model, batches };
 }

@@ -1,0 +1,25 @@
+import { type CalibrationLayer, type Collector, FROBENIUS, type NormPlugin } from '@lowrank/core';
+
+const NAME = 'frobenius';
+
+/** A collector with nothing to gather: attaching adds no hooks, statistics are empty. */
+function emptyCollector(_layers: readonly CalibrationLayer[]): Collector {
+  return {
+    attach() {},
+    detach() {},
+    statistics: () => new Map(),
+  };
+}
+
+/**
+ * The Frobenius norm (register with `engine.use(frobenius())`): `metric` is always
+ * `{ kind: 'frobenius' }`, whatever the layer and statistics (none are needed).
+ */
+export function frobenius(): NormPlugin {
+  return {
+    kind: 'norm',
+    name: NAME,
+    collector: emptyCollector,
+    metric: () => FROBENIUS,
+  };
+}
