@@ -8,7 +8,7 @@
  */
 import { linalg } from '@lowrank/core';
 import { type CpModel, cloneCp, cpNormSquared, cpToNdArray, hadamard, normalizeInPlace } from './cp-model.js';
-import { type CpInit, initialFactors } from './init.js';
+import { type CpInit, initialModel } from './init.js';
 import { contractFirst, mttkrpFirst, mttkrpRest } from './mttkrp.js';
 import { solveNormalEquations } from './normal-equations.js';
 
@@ -52,10 +52,7 @@ export function cpAls(x: linalg.NdArray, rank: number, options: CpAlsOptions = {
     onIteration,
   } = options;
   const normX2 = squaredNorm(x.data);
-  const cp: CpModel = {
-    lambda: new Float64Array(rank).fill(1),
-    factors: [linalg.zeros(x.shape[0], rank), ...initialFactors(x, rank, init, seed)],
-  };
+  const cp: CpModel = initialModel(x, rank, init, seed);
   const errors: number[] = [];
   if (normX2 === 0) {
     // Nothing to fit: the zero model is exact.

@@ -1,4 +1,5 @@
 import { linalg, SeededRandom } from '@lowrank/core';
+import type { CpModel } from './cp-model.js';
 
 export type CpInit = 'svd' | 'random';
 
@@ -27,6 +28,14 @@ export function initialFactors(x: linalg.NdArray, rank: number, init: CpInit, se
     }
     return unitColumns(f);
   });
+}
+
+/** The ALS start: `initialFactors` for modes 1..N-1, a zero mode 0 (solved for first), unit weights. */
+export function initialModel(x: linalg.NdArray, rank: number, init: CpInit, seed: number): CpModel {
+  return {
+    lambda: new Float64Array(rank).fill(1),
+    factors: [linalg.zeros(x.shape[0], rank), ...initialFactors(x, rank, init, seed)],
+  };
 }
 
 function unitColumns(f: linalg.Matrix): linalg.Matrix {

@@ -1,5 +1,6 @@
 import type { DecomposeOptions, LayerInfo } from '@lowrank/core';
 import type { CpInit } from './init.js';
+import type { SigmaSolver } from './sigma-mode-system.js';
 
 export type CpMethod = 'als' | 'deflation';
 
@@ -19,6 +20,13 @@ export interface CpOptions {
   starts: number;
   /** Default 0. */
   seed: number;
+  /**
+   * Whitened metric: start CP-ALS-Sigma from the Frobenius CP-ALS fit (default true, so the
+   * Sigma error ends no worse than CP-ALS's), or from CP-ALS's own init (false).
+   */
+  warmStart: boolean;
+  /** Whitened metric: how the input factors' normal equations are solved (default 'auto'). */
+  solver: SigmaSolver;
   onIteration?: (iteration: number, relativeError: number) => void;
 }
 
@@ -41,6 +49,8 @@ export function parseOptions(layer: LayerInfo, o: DecomposeOptions): CpOptions {
   if (typeof tolerance !== 'number' || !(tolerance >= 0)) bad('tolerance', tolerance, 'a number >= 0');
   if (o.lineSearch !== undefined && typeof o.lineSearch !== 'boolean')
     bad('lineSearch', o.lineSearch, 'a boolean');
+  if (o.warmStart !== undefined && typeof o.warmStart !== 'boolean')
+    bad('warmStart', o.warmStart, 'a boolean');
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function')
     bad('onIteration', o.onIteration, 'a function');
   return {
@@ -51,6 +61,8 @@ export function parseOptions(layer: LayerInfo, o: DecomposeOptions): CpOptions {
     lineSearch: (o.lineSearch as boolean | undefined) ?? false,
     starts: integer('starts', o.starts, 1, 3),
     seed: integer('seed', o.seed, Number.MIN_SAFE_INTEGER, 0),
+    warmStart: (o.warmStart as boolean | undefined) ?? true,
+    solver: oneOf('solver', o.solver, ['auto', 'dense', 'cg'], 'auto'),
     onIteration: o.onIteration,
   };
 }

@@ -101,3 +101,26 @@ export const convLayers: fc.Arbitrary<LayerInfo> = fc
     bias: fc.boolean(),
   })
   .map(({ o, i, kernel, ...extra }) => convLayer('features.conv', o, i, kernel, extra));
+
+/**
+ * A random whitening factor `L` (`p x p`, lower triangular, diagonal in [0.5, 1.5), Gaussian
+ * entries below it of standard deviation `1 / sqrt(p)`): a correlated, well-conditioned Sigma.
+ */
+export function randomWhitening(p: number, seed: number): linalg.Matrix {
+  const rng = new SeededRandom(seed);
+  const l = linalg.zeros(p, p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < i; j++) l.data[i * p + j] = rng.normal() / Math.sqrt(p);
+    l.data[i * p + i] = 0.5 + rng.next();
+  }
+  return l;
+}
+
+/** `‖(W - What) L‖ / ‖W L‖` with `W`, `What` the weights' row-major data viewed as `O x P`. */
+export function sigmaError(w: ArrayLike<number>, approx: ArrayLike<number>, l: linalg.Matrix): number {
+  const p = l.rows;
+  const rows = w.length / p;
+  const wm = linalg.matrix(rows, p, Float64Array.from(w));
+  const d = linalg.sub(wm, linalg.matrix(rows, p, Float64Array.from(approx)));
+  return linalg.norm(linalg.matmul(d, l)) / linalg.norm(linalg.matmul(wm, l));
+}

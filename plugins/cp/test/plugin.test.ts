@@ -142,10 +142,11 @@ describe('cp errors name the layer', () => {
     await expect(plugin.decompose(engine.randn([6, 5, 3, 2]), conv, [2])).rejects.toThrow(/layer1\.0\.conv1/);
   });
 
-  it('says that metrics other than Frobenius come with the norm plugins', async () => {
-    const factor = engine.eye(45);
-    await expect(plugin.decompose(w(), conv, [2], { metric: { kind: 'whitened', factor } })).rejects.toThrow(
-      /layer1\.0\.conv1.*norm plugins/,
+  it('declares the Frobenius and whitened metrics and refuses the weighted one, naming the layer', async () => {
+    expect(plugin.metrics).toEqual(['frobenius', 'whitened']);
+    const weights = engine.ones(conv.weightShape);
+    await expect(plugin.decompose(w(), conv, [2], { metric: { kind: 'weighted', weights } })).rejects.toThrow(
+      /weighted.*layer1\.0\.conv1.*decomposeWithMetric/,
     );
     await expect(plugin.decompose(w(), conv, [2], { metric: { kind: 'frobenius' } })).resolves.toBeDefined();
   });
@@ -161,6 +162,8 @@ describe('cp errors name the layer', () => {
       { starts: 0 },
       { seed: 0.5 },
       { onIteration: 3 },
+      { warmStart: 1 },
+      { solver: 'lu' },
     ];
     for (const options of malformed) {
       const name = Object.keys(options)[0];
