@@ -8,24 +8,33 @@
  *   pnpm --filter @lowrank/benchmarks bench:ranks [--data bundled|full]
  *
  * Compression ratio = all model params before / after (the compressed layers at their
- * factorized cost plus everything else, unchanged). `rank-budget` takes the ratio as a
- * model-scope budget; `rank-energy` (fraction) and `rank-vbmf` (ratio) take no budget, so
- * their knob is bisected to the least compression that still meets the target (params
- * after <= params before / target); the ratio reached is reported as is. FLOPs are
- * multiply-accumulates per image of the convs and fc (batch norm and the rest not counted).
+ * factorized cost plus everything else, unchanged). Every selector takes the ratio as a
+ * model-scope budget and solves its own knob by bisection, never over the budget:
+ * `rank-budget` the fraction of the rank bounds, `rank-energy` the energy fraction,
+ * `rank-vbmf` the VBMF ratio, `error` one relative-error threshold for all layers. The
+ * error selector runs twice: with the Frobenius error of each layer's Tucker2 weights, and
+ * with its Sigma (functional) error, `Sigma` of each layer's input collected on the first
+ * 1,000 bundled training images (`sigma()` of @lowrank/norm-sigma through core's
+ * `calibrate`). Both measure the error of the Frobenius Tucker2 decomposition that is
+ * deployed here (`decomposeUnder: 'frobenius'`), only in different norms. FLOPs are multiply-accumulates
+ * per image of the convs and fc (batch norm and the rest not counted).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   argmax,
   batches,
+  type CalibrationBatch,
   type Cost,
+  calibrate,
   createEngine,
   denseCost,
   type Engine,
   equal,
   type LayerInfo,
   layerInfo,
+  type Metric,
+  type NormPlugin,
   nn,
   type RankSelection,
   sum,
@@ -34,8 +43,10 @@ import {
 import { loadWeightsFile } from '@lowrank/core/node';
 import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
 import { ResNet8 } from '@lowrank/models';
+import { sigma } from '@lowrank/norm-sigma';
 import { rankBudget } from '@lowrank/rank-budget';
 import { rankEnergy } from '@lowrank/rank-energy';
+import { error } from '@lowrank/rank-error';
 import { rankVbmf } from '@lowrank/rank-vbmf';
 import { tucker2 } from '@lowrank/tucker2';
 
@@ -46,8 +57,8 @@ const BATCH = 250;
 const SAMPLE_SHAPE = [1, 28, 28];
 /** The layers compressed: every Conv2d inside a residual block. */
 const BLOCK_CONV = /^layer\d\.(c1|c2|short\.0)$/;
-/** Bisection steps on a knob; the ranks are step functions of it, so this is far finer than any step. */
-const BISECTION_STEPS = 40;
+/** Training images whose layer inputs give Sigma for the error selector's Sigma norm. */
+const CALIBRATION_IMAGES = 1000;
 
 interface Layer {
   info: LayerInfo;
@@ -60,7 +71,7 @@ interface Layer {
 interface Run {
   target: number;
   selector: string;
-  /** rank-budget: the fraction of the rank bounds it chose; rank-energy: the energy fraction; rank-vbmf: the VBMF ratio. */
+  /** The knob each selector solved: fraction of the rank bounds, energy fraction, VBMF ratio or error threshold. */
   knob: number | null;
   knobName: string;
   ranks: Record<string, number[] | 'dense'>;
@@ -69,6 +80,10 @@ interface Run {
   flops: { before: number; after: number };
   flopsReduction: number;
   accuracy: number;
+  /** Error selectors: each layer's relative error (in the selector's norm) at its ranks. */
+  errors?: Record<string, number>;
+  /** Seconds the selection took (errors measured once per selector, shared by 2x and 3x). */
+  selectSeconds: number;
   note?: string;
 }
 
@@ -117,6 +132,39 @@ function inputSizes(engine: Engine, model: nn.Module): Map<string, [number, numb
   return sizes;
 }
 
+/**
+ * The Sigma norm's metric of every compressed layer: `Sigma` of its input over every patch,
+ * collected on the first CALIBRATION_IMAGES bundled training images through `calibrate`.
+ */
+async function sigmaMetrics(
+  norm: NormPlugin,
+  model: nn.Module,
+  layers: readonly Layer[],
+): Promise<Map<string, Metric>> {
+  const collector = norm.collector(layers.map(({ info, module }) => ({ info, module })));
+  const train = await loadFashionMnist({ source: 'bundled', split: 'train' });
+  function* calibration(): Generator<CalibrationBatch> {
+    for (const b of batches({
+      images: train.images,
+      labels: train.labels,
+      count: CALIBRATION_IMAGES,
+      sampleShape: SAMPLE_SHAPE,
+      batchSize: BATCH,
+      normalize: FASHION_MNIST_NORMALIZATION,
+    })) {
+      const inputs = model.engine.fromData(b.x, b.xShape);
+      try {
+        yield { inputs };
+      } finally {
+        inputs.dispose();
+      }
+    }
+  }
+  await calibrate(model, [collector], calibration());
+  const stats = collector.statistics();
+  return new Map(layers.map(({ info }) => [info.name, norm.metric(info, stats.get(info.name))]));
+}
+
 function pad(s: string | number, n: number): string {
   return String(s).padEnd(n);
 }
@@ -126,7 +174,8 @@ async function main(): Promise<void> {
   if (dataKind !== 'bundled' && dataKind !== 'full')
     throw new Error(`--data: 'bundled' or 'full', not '${dataKind}'`);
   const decomposition = tucker2();
-  const engine = createEngine().use(decomposition);
+  const norm = sigma();
+  const engine = createEngine().use(decomposition).use(norm);
   const model = new ResNet8(engine);
   await loadWeightsFile(model, fileURLToPath(new URL('fmnist-resnet8.safetensors', MODELS)));
   model.eval();
@@ -175,72 +224,75 @@ async function main(): Promise<void> {
 
   const context = { engine, decomposition, layers: layers.map(({ info, weight }) => ({ info, weight })) };
   const modelParams = (s: RankSelection) => rest.params + s.total.after.params;
-  const fits = (s: RankSelection, target: number) => modelParams(s) * target <= totalParams;
 
-  /**
-   * The knob in [lo, hi] with the least compression that still meets the target, when
-   * compression grows with the knob (`increasing`) or shrinks with it; null when even the
-   * most compressing end misses it.
-   */
-  async function bisect(
-    select: (knob: number) => Promise<RankSelection>,
-    target: number,
-    lo: number,
-    hi: number,
-    increasing: boolean,
-  ): Promise<{ knob: number; selection: RankSelection } | null> {
-    let good = increasing ? hi : lo; // most compressing end
-    let bad = increasing ? lo : hi;
-    let best = await select(good);
-    if (!fits(best, target)) return null;
-    const least = await select(bad);
-    if (fits(least, target)) return { knob: bad, selection: least };
-    for (let i = 0; i < BISECTION_STEPS; i++) {
-      const mid = (good + bad) / 2;
-      const s = await select(mid);
-      if (fits(s, target)) {
-        good = mid;
-        best = s;
-      } else bad = mid;
-    }
-    return { knob: good, selection: best };
-  }
+  const calibrationStart = performance.now();
+  const metrics = await sigmaMetrics(norm, model, layers);
+  console.log(
+    `Sigma of ${layers.length} layer inputs on ${CALIBRATION_IMAGES} training images: ${((performance.now() - calibrationStart) / 1000).toFixed(1)} s`,
+  );
+  // One instance each for both targets, so the error selectors measure each error once.
+  // `decomposeUnder: 'frobenius'`: the Sigma error of the Frobenius Tucker2 decomposition
+  // deployed below (not of Tucker2-ALS-Sigma).
+  const errorFrobenius = error();
+  const errorSigma = error({ decomposeUnder: 'frobenius' });
 
   const runs: Run[] = [];
   for (const target of TARGETS) {
+    const budget = { kind: 'ratio' as const, value: target, scope: 'model' as const, rest };
     const candidates: {
       selector: string;
       knobName: string;
-      pick: () => Promise<{ knob: number | null; selection: RankSelection } | null>;
+      pick: () => Promise<{ knob: number; selection: RankSelection; errors?: Record<string, number> }>;
     }[] = [
       {
         selector: 'rank-budget',
         knobName: 'fraction of rank bounds',
         pick: async () => {
-          const s = await rankBudget().select(context, {
-            kind: 'ratio',
-            value: target,
-            scope: 'model',
-            rest,
-          });
+          const s = await rankBudget().select(context, budget);
           return { knob: s.fraction, selection: s };
         },
       },
       {
         selector: 'rank-energy',
         knobName: 'energy fraction',
-        pick: () => bisect((f) => rankEnergy({ fraction: f }).select(context), target, 1e-6, 1, false),
+        pick: async () => {
+          const s = await rankEnergy().select(context, budget);
+          return { knob: s.fraction, selection: s };
+        },
       },
       {
         selector: 'rank-vbmf',
         knobName: 'VBMF ratio',
-        pick: () => bisect((a) => rankVbmf({ ratio: a }).select(context), target, 0, 1, true),
+        pick: async () => {
+          const s = await rankVbmf().select(context, budget);
+          return { knob: s.ratio, selection: s };
+        },
+      },
+      {
+        selector: 'error (Frobenius)',
+        knobName: 'Frobenius error threshold',
+        pick: async () => {
+          const s = await errorFrobenius.select(context, budget);
+          return { knob: s.threshold, selection: s, errors: s.errors };
+        },
+      },
+      {
+        selector: 'error (Sigma)',
+        knobName: 'Sigma error threshold',
+        pick: async () => {
+          const s = await errorSigma.select({ ...context, metrics }, budget);
+          return { knob: s.threshold, selection: s, errors: s.errors };
+        },
       },
     ];
     for (const { selector, knobName, pick } of candidates) {
-      const picked = await pick();
-      if (!picked) {
-        console.log(`${target}x ${selector}: cannot reach the target at any ${knobName}`);
+      const selectStart = performance.now();
+      let picked: Awaited<ReturnType<typeof pick>>;
+      try {
+        picked = await pick();
+      } catch (e) {
+        if (!String(e).includes('cannot be met')) throw e;
+        console.log(`${target}x ${selector}: ${String(e)}`);
         runs.push({
           target,
           selector,
@@ -252,10 +304,12 @@ async function main(): Promise<void> {
           flops: { before: denseFlops, after: Number.NaN },
           flopsReduction: Number.NaN,
           accuracy: Number.NaN,
-          note: `target not reachable at any ${knobName}`,
+          selectSeconds: (performance.now() - selectStart) / 1000,
+          note: String(e),
         });
         continue;
       }
+      const selectSeconds = (performance.now() - selectStart) / 1000;
       const { knob, selection } = picked;
       const ranks: Record<string, number[] | 'dense'> = {};
       for (const [j, l] of layers.entries()) {
@@ -288,10 +342,12 @@ async function main(): Promise<void> {
         flops: { before: denseFlops, after: flopsAfter },
         flopsReduction: denseFlops / flopsAfter,
         accuracy,
+        ...(picked.errors ? { errors: picked.errors } : {}),
+        selectSeconds,
       };
       runs.push(run);
       console.log(
-        `${target}x ${pad(selector, 11)} ${knobName} ${knob?.toFixed(4)}: ratio ${run.ratio.toFixed(3)}, accuracy ${accuracy.toFixed(4)}`,
+        `${target}x ${pad(selector, 17)} ${knobName} ${knob.toPrecision(4)}: ratio ${run.ratio.toFixed(3)}, accuracy ${accuracy.toFixed(4)}, selected in ${selectSeconds.toFixed(1)} s`,
       );
     }
   }
@@ -312,19 +368,26 @@ async function main(): Promise<void> {
       return v === undefined ? '-' : v === 'dense' ? 'dense' : v.join(',');
     });
     console.log(
-      `| ${r.target}x | ${r.selector} | ${r.knob === null ? '-' : `${r.knobName} ${r.knob.toFixed(4)}`} | ${r.params.after} | ${r.ratio.toFixed(3)} | ${r.flopsReduction.toFixed(3)} | ${r.accuracy.toFixed(3)} | ${ranks.join(' | ')} |`,
+      `| ${r.target}x | ${r.selector} | ${r.knob === null ? '-' : `${r.knobName} ${r.knob.toPrecision(4)}`} | ${r.params.after} | ${r.ratio.toFixed(3)} | ${r.flopsReduction.toFixed(3)} | ${r.accuracy.toFixed(3)} | ${ranks.join(' | ')} |`,
     );
   }
 
   mkdirSync(RESULTS, { recursive: true });
   const out = new URL('ranks.json', RESULTS);
+  const partial = new URL('ranks.json.tmp', RESULTS);
   writeFileSync(
-    out,
+    partial,
     `${JSON.stringify(
       {
         model: 'ResNet8 (shared/models/fmnist-resnet8.safetensors)',
         data: { source: dataKind, split: 'test', count: data.count },
         decomposition: 'tucker2 (Frobenius), no fine-tuning',
+        calibration: {
+          source: 'bundled',
+          split: 'train',
+          count: CALIBRATION_IMAGES,
+          use: "Sigma of each compressed layer's input, for the error selector's Sigma norm",
+        },
         layers: layers.map((l) => ({
           name: l.info.name,
           weightShape: l.info.weightShape,
@@ -339,6 +402,7 @@ async function main(): Promise<void> {
       2,
     )}\n`,
   );
+  renameSync(partial, out);
   console.log(`\nwrote ${fileURLToPath(out)}`);
 }
 

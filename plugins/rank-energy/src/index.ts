@@ -1,2 +1,3 @@
+export { energyFractions } from './energy-fractions.js';
 export { energyRank } from './energy-rank.js';
-export { type EnergySettings, rankEnergy } from './plugin.js';
+export { type EnergyRankSelector, type EnergySelection, type EnergySettings, rankEnergy } from './plugin.js';

@@ -1,60 +1,132 @@
 import {
   type Budget,
+  type LayerInfo,
   layerSelection,
   linalg,
+  type RankSelection,
   type RankSelectorPlugin,
+  type RankSpec,
   rankSelection,
   rankUnfoldings,
+  type SelectionContext,
 } from '@lowrank/core';
+import { describeBudget, fitsBudget } from '@lowrank/rank-budget';
+import { checkBudget } from './budget-check.js';
+import { energyFractions } from './energy-fractions.js';
 import { energyRank } from './energy-rank.js';
 
 export interface EnergySettings {
-  /** Fraction of the squared singular values each rank keeps, in (0, 1] (default 0.9). */
+  /** Fraction of the squared singular values each rank keeps, in (0, 1] (default 0.9); unused with a budget. */
   fraction?: number;
+}
+
+/** An energy selection, with the energy fraction it used (the solved one under a budget). */
+export interface EnergySelection extends RankSelection {
+  fraction: number;
+}
+
+export interface EnergyRankSelector extends RankSelectorPlugin {
+  select(context: SelectionContext, budget?: Budget): Promise<EnergySelection>;
+}
+
+/** A layer with the spectrum of each of its ranks' unfoldings (shared unfoldings share one). */
+interface Prepared {
+  info: LayerInfo;
+  spec: RankSpec;
+  unfoldings: { label: string; spectrum: Float64Array }[];
+}
+
+async function prepare(context: SelectionContext): Promise<Prepared[]> {
+  const layers: Prepared[] = [];
+  for (const { info, weight } of context.layers) {
+    const spec = context.decomposition.rankSpec(info);
+    const w = await linalg.toNdArray(weight);
+    if (!w.data.every(Number.isFinite)) {
+      throw new Error(`rank-energy: layer '${info.name}' has NaN or Inf weights`);
+    }
+    const spectra = new Map<linalg.Matrix, Float64Array>();
+    const unfoldings = rankUnfoldings(w, spec).map(({ label, matrix }) => {
+      const spectrum = spectra.get(matrix) ?? linalg.svd(matrix).s;
+      spectra.set(matrix, spectrum);
+      return { label, spectrum };
+    });
+    layers.push({ info, spec, unfoldings });
+  }
+  return layers;
 }
 
 /**
  * The energy rank selector: each rank is the smallest keeping `fraction` of the squared
  * singular values of its unfolding (core's `rankUnfoldings`: `W_mat` for one rank,
  * `unfold(W,0)` and `unfold(W,1)` for two, sequential unfoldings for TT/TR on a conv
- * weight), clamped to the decomposition's rank bounds.
+ * weight), clamped to the decomposition's rank bounds. With a budget, one fraction for
+ * all layers is solved by bisection over the fractions where some rank steps (the
+ * cumulative energy shares of the spectra): the largest whose selection meets the budget,
+ * so the next step up would not.
  */
-export function rankEnergy(settings: EnergySettings = {}): RankSelectorPlugin {
-  const fraction = settings.fraction ?? 0.9;
-  if (!(fraction > 0 && fraction <= 1)) {
-    throw new Error(`rank-energy: fraction must be in (0, 1], got ${fraction}`);
+export function rankEnergy(settings: EnergySettings = {}): EnergyRankSelector {
+  const fixed = settings.fraction ?? 0.9;
+  if (!(fixed > 0 && fixed <= 1)) {
+    throw new Error(`rank-energy: fraction must be in (0, 1], got ${fixed}`);
   }
+
+  /** The selection at `fraction`; `shown` is how reasons print it, `note` ends every reason. */
+  const selectAt = (
+    context: SelectionContext,
+    layers: readonly Prepared[],
+    fraction: number,
+    shown: string,
+    note = '',
+  ): EnergySelection => {
+    const entries = layers.map(({ info, spec, unfoldings }) => {
+      const reasons: string[] = [];
+      const ranks = unfoldings.map(({ label, spectrum }, k) => {
+        const wanted = energyRank(spectrum, fraction);
+        const rank = Math.min(spec.max[k], Math.max(spec.min[k], wanted));
+        const bound =
+          rank > wanted ? ' (raised to the minimum)' : rank < wanted ? ' (capped at the bound)' : '';
+        reasons.push(`${spec.labels[k]}: energy ${shown} of ${label} needs ${wanted}${bound}`);
+        return rank;
+      });
+      return layerSelection(context.decomposition, info, ranks, reasons.join('; ') + note);
+    });
+    return { ...rankSelection(entries), fraction };
+  };
+
   return {
     kind: 'rank',
     name: 'rank-energy',
-    async select(context, budget?: Budget) {
-      if (budget !== undefined) {
+    async select(context, budget) {
+      const layers = await prepare(context);
+      if (budget === undefined) return selectAt(context, layers, fixed, String(fixed));
+      checkBudget(budget);
+      const candidates = energyFractions(layers.flatMap((l) => l.unfoldings.map((u) => u.spectrum)));
+      const fits = (f: number) => {
+        const { total } = selectAt(context, layers, f, '');
+        return fitsBudget(budget, total.before, total.after);
+      };
+      if (!fits(candidates[0])) {
+        const smallest = selectAt(context, layers, candidates[0], '').total.after;
         throw new Error(
-          'rank-energy: the energy selector sets ranks by its fraction and takes no budget; use @lowrank/rank-budget for a budget',
+          `rank-energy: the budget (${describeBudget(budget)}) cannot be met: at the smallest energy fraction ${candidates[0].toPrecision(6)} the selected layers have ${smallest.params} params and ${smallest.flops} MACs; relax the budget`,
         );
       }
-      const layers = [];
-      for (const { info, weight } of context.layers) {
-        const spec = context.decomposition.rankSpec(info);
-        const w = await linalg.toNdArray(weight);
-        if (!w.data.every(Number.isFinite)) {
-          throw new Error(`rank-energy: layer '${info.name}' has NaN or Inf weights`);
-        }
-        const spectra = new Map<linalg.Matrix, Float64Array>();
-        const reasons: string[] = [];
-        const ranks = rankUnfoldings(w, spec).map(({ label, matrix }, k) => {
-          const s = spectra.get(matrix) ?? linalg.svd(matrix).s;
-          spectra.set(matrix, s);
-          const wanted = energyRank(s, fraction);
-          const rank = Math.min(spec.max[k], Math.max(spec.min[k], wanted));
-          const bound =
-            rank > wanted ? ' (raised to the minimum)' : rank < wanted ? ' (capped at the bound)' : '';
-          reasons.push(`${spec.labels[k]}: energy ${fraction} of ${label} needs ${wanted}${bound}`);
-          return rank;
-        });
-        layers.push(layerSelection(context.decomposition, info, ranks, reasons.join('; ')));
+      // Cost is non-decreasing in the fraction: the largest fitting candidate is the answer.
+      let [lo, hi] = [0, candidates.length - 1];
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (fits(candidates[mid])) lo = mid;
+        else hi = mid - 1;
       }
-      return rankSelection(layers);
+      const solved = candidates[lo];
+      const shown = solved.toPrecision(6);
+      return selectAt(
+        context,
+        layers,
+        solved,
+        shown,
+        `; energy fraction ${shown} solved by bisection for the budget (${describeBudget(budget)})`,
+      );
     },
   };
 }
