@@ -265,3 +265,56 @@ describe('training', () => {
     }
   });
 });
+
+describe('optimizer state (stateDict / loadStateDict)', () => {
+  /** Steps 5 times straight, and 2 times then into a fresh optimizer (and parameter copy) for 3 more. */
+  function straightAndResumed(make: (params: Tensor[]) => optim.Optimizer): [number[], number[]] {
+    const engine = newEngine();
+    const a = f64(engine, A, [3]);
+    const b = f64(engine, B, [3]);
+    const stepOn = (p: Tensor, opt: optim.Optimizer) => {
+      engine.tidy(() => {
+        sum(add(mul(mul(square(p), a), 0.5), mul(b, p))).backward();
+      });
+      opt.step();
+      opt.zeroGrad();
+    };
+    const p = f64(engine, P0, [3]).requireGrad();
+    const straight = make([p]);
+    for (let s = 0; s < 5; s++) stepOn(p, straight);
+    const q = f64(engine, P0, [3]).requireGrad();
+    const first = make([q]);
+    for (let s = 0; s < 2; s++) stepOn(q, first);
+    const q2 = f64(engine, values(q), [3]).requireGrad();
+    const second = make([q2]);
+    second.loadStateDict(first.stateDict());
+    first.dispose();
+    for (let s = 0; s < 3; s++) stepOn(q2, second);
+    expect(second.stepCount).toBe(5);
+    return [values(p), values(q2)];
+  }
+
+  it('SGD with Nesterov momentum resumed from its state equals 5 straight steps exactly', () => {
+    const [straight, resumed] = straightAndResumed(
+      (p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }),
+    );
+    expect(resumed).toEqual(straight);
+  });
+
+  it('Adam resumed from its state (moments and update counts) equals 5 straight steps exactly', () => {
+    const [straight, resumed] = straightAndResumed((p) => new Adam(p, { lr: 0.1 }));
+    expect(resumed).toEqual(straight);
+  });
+
+  it('a state key that names no parameter is an error naming the key', () => {
+    const engine = newEngine();
+    const opt = new Adam([f64(engine, P0, [3]).requireGrad()]);
+    const bad = {
+      stepCount: 1,
+      lr: 0.1,
+      tensors: new Map([['4.m', f64(engine, P0, [3])]]),
+      counters: new Map(),
+    };
+    expect(() => opt.loadStateDict(bad)).toThrow(/'4\.m' does not name one of the 1 parameters/);
+  });
+});

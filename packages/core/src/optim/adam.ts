@@ -1,6 +1,6 @@
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type OptimizerState } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -22,6 +22,23 @@ export class Adam extends Optimizer {
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** Adds each parameter's update count (`'<index>.updates'`), which bias correction needs. */
+  override stateDict(): OptimizerState {
+    const saved = super.stateDict();
+    this.params.forEach((p, i) => {
+      const t = this.updates.get(p);
+      if (t !== undefined) saved.counters.set(`${i}.updates`, t);
+    });
+    return saved;
+  }
+
+  override loadStateDict(saved: OptimizerState): void {
+    const updates = [...saved.counters].map(([name, t]) => [this.params[this.paramIndex(name)], t] as const);
+    super.loadStateDict(saved);
+    this.updates.clear();
+    for (const [p, t] of updates) this.updates.set(p, t);
   }
 
   protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): Tensor {
