@@ -1,5 +1,8 @@
 import {
   type Budget,
+  checkBudget,
+  describeBudget,
+  fitsBudget,
   type LayerInfo,
   layerSelection,
   type RankSelection,
@@ -8,7 +11,6 @@ import {
   rankSelection,
   type SelectionContext,
 } from '@lowrank/core';
-import { checkBudget, describeBudget, fitsBudget } from './budget-fit.js';
 import { breakpoints, type Fraction, scaled } from './fractions.js';
 import { type MinimumRanks, rankFloors } from './minimum-ranks.js';
 
@@ -83,7 +85,7 @@ export function rankBudget(settings: BudgetSettings = {}): BudgetRankSelector {
         }
         return selectAt(context, layers, { num: fixed, den: 1 });
       }
-      checkBudget(budget);
+      checkBudget(budget, 'rank-budget');
       const candidates = breakpoints(layers.flatMap((l) => l.spec.max));
       const fits = (f: Fraction) => {
         const { total } = selectAt(context, layers, f);

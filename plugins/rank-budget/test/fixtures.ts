@@ -2,6 +2,7 @@ import {
   type Budget,
   createEngine,
   type DecompositionPlugin,
+  fitsBudget,
   type LayerInfo,
   layerSelection,
   type SelectionContext,
@@ -11,7 +12,6 @@ import { cp } from '@lowrank/cp';
 import { svd } from '@lowrank/svd';
 import { tucker2 } from '@lowrank/tucker2';
 import * as fc from 'fast-check';
-import { fitsBudget } from '../src/index.js';
 
 export const engine = createEngine();
 export const decompositions: Record<string, DecompositionPlugin> = {

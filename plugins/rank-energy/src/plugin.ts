@@ -1,5 +1,8 @@
 import {
   type Budget,
+  checkBudget,
+  describeBudget,
+  fitsBudget,
   type LayerInfo,
   layerSelection,
   linalg,
@@ -10,8 +13,6 @@ import {
   rankUnfoldings,
   type SelectionContext,
 } from '@lowrank/core';
-import { describeBudget, fitsBudget } from '@lowrank/rank-budget';
-import { checkBudget } from './budget-check.js';
 import { energyFractions } from './energy-fractions.js';
 import { energyRank } from './energy-rank.js';
 
@@ -99,7 +100,7 @@ export function rankEnergy(settings: EnergySettings = {}): EnergyRankSelector {
     async select(context, budget) {
       const layers = await prepare(context);
       if (budget === undefined) return selectAt(context, layers, fixed, String(fixed));
-      checkBudget(budget);
+      checkBudget(budget, 'rank-energy');
       const candidates = energyFractions(layers.flatMap((l) => l.unfoldings.map((u) => u.spectrum)));
       const fits = (f: number) => {
         const { total } = selectAt(context, layers, f, '');

@@ -1,7 +1,10 @@
 import {
   type Budget,
+  checkBudget,
   type DecompositionPlugin,
+  describeBudget,
   FROBENIUS,
+  fitsBudget,
   type LayerInfo,
   layerSelection,
   linalg,
@@ -13,8 +16,6 @@ import {
   rankSelection,
   type SelectionContext,
 } from '@lowrank/core';
-import { describeBudget, fitsBudget } from '@lowrank/rank-budget';
-import { checkBudget } from './budget-check.js';
 import { type DecomposeUnder, type ErrorAt, type ErrorCache, layerErrors } from './layer-errors.js';
 import { rankPath } from './rank-path.js';
 import { type PathStop, smallestStep } from './smallest-step.js';
@@ -147,7 +148,7 @@ export function error(settings: ErrorSettings = {}): ErrorRankSelector {
     kind: 'rank',
     name: 'error',
     async select(context, budget) {
-      if (budget !== undefined) checkBudget(budget);
+      if (budget !== undefined) checkBudget(budget, 'rank-error');
       const layers = await prepare(context);
       if (budget === undefined) return selectionOf(context, layers, await stopsAt(layers, fixed), fixed);
 

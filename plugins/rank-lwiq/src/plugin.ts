@@ -2,13 +2,15 @@ import {
   type Budget,
   type CalibrationLayer,
   type Collector,
+  checkBudget,
+  describeBudget,
+  fitsBudget,
   layerSelection,
   type RankSelection,
   type RankSelectorPlugin,
   rankSelection,
   type SelectionContext,
 } from '@lowrank/core';
-import { describeBudget, fitsBudget } from '@lowrank/rank-budget';
 import { kappaBreakpoints, ranksAt, type ScoredLayer } from './allocation.js';
 import { lwiqCollector } from './collector.js';
 import { type LayerScore, type LwiqScoreKind, layerScores } from './layer-scores.js';
@@ -40,22 +42,6 @@ export interface LwiqRankSelector extends RankSelectorPlugin {
 }
 
 const SCORES: readonly LwiqScoreKind[] = ['accuracy', 'gain'];
-
-function checkBudget(budget: Budget): void {
-  if (!['ratio', 'params', 'flops-reduction'].includes(budget.kind)) {
-    throw new Error(
-      `lwiq: unknown budget kind '${String(budget.kind)}'; expected 'ratio', 'params' or 'flops-reduction'`,
-    );
-  }
-  if (!Number.isFinite(budget.value) || budget.value <= 0) {
-    throw new Error(`lwiq: the ${budget.kind} budget must be a positive number, got ${budget.value}`);
-  }
-  if (budget.scope === 'model' && !(budget.rest?.params >= 0 && budget.rest?.flops >= 0)) {
-    throw new Error(
-      "lwiq: a budget with scope 'model' needs `rest`, the params and MACs of the model's other parts",
-    );
-  }
-}
 
 /** A layer's statistics from the selection context: collected, or saved with `toJSON`. */
 function statisticsOf(context: SelectionContext, name: string): LwiqStatistics {
@@ -143,7 +129,7 @@ export function lwiq(options: LwiqOptions = {}): LwiqRankSelector {
         }
         return selectAt(context, layers, scores, fixed);
       }
-      checkBudget(budget);
+      checkBudget(budget, 'lwiq');
       const candidates = kappaBreakpoints(layers);
       const fits = (kappa: number) => {
         const { total } = selectAt(context, layers, scores, kappa);

@@ -1,6 +1,6 @@
 import type { Budget, RankSelection, SelectionContext } from '@lowrank/core';
+import { fitsBudget } from '@lowrank/core';
 import { convLayer } from '@lowrank/core/testing';
-import { fitsBudget } from '@lowrank/rank-budget';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kappaBreakpoints, type LwiqSelection, lwiq, ranksAt, type ScoredLayer } from '../src/index.js';

@@ -1,5 +1,8 @@
 import {
   type Budget,
+  checkBudget,
+  describeBudget,
+  fitsBudget,
   type LayerInfo,
   layerSelection,
   linalg,
@@ -10,8 +13,6 @@ import {
   rankUnfoldings,
   type SelectionContext,
 } from '@lowrank/core';
-import { describeBudget, fitsBudget } from '@lowrank/rank-budget';
-import { checkBudget } from './budget-check.js';
 import { type EvbmfResult, evbmf } from './evbmf.js';
 import { ratioSteps } from './ratio-steps.js';
 
@@ -109,7 +110,7 @@ export function rankVbmf(settings: VbmfSettings = {}): VbmfRankSelector {
     async select(context, budget) {
       const layers = await prepare(context);
       if (budget === undefined) return selectAt(context, layers, fixed, String(fixed));
-      checkBudget(budget);
+      checkBudget(budget, 'rank-vbmf');
       const steps = ratioSteps(
         layers.flatMap(({ spec, unfoldings }) =>
           unfoldings.map(({ vbmf }, k) => ({ max: spec.max[k], vbmf })),

@@ -1,3 +1,4 @@
+export * from './budget.js';
 export * from './plugin.js';
 export * from './selection.js';
 export * from './unfoldings.js';

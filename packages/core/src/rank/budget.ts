@@ -1,23 +1,27 @@
-import type { Budget, Cost } from '@lowrank/core';
+import type { Cost } from '../decomposition/layer-info.js';
+import type { Budget } from './plugin.js';
 
-/** Checks a budget's value, with a message saying what is expected. */
-export function checkBudget(budget: Budget): void {
+/** Checks a budget before a selector solves for it; `selector` names who asks, for the message. */
+export function checkBudget(budget: Budget, selector: string): void {
   if (!['ratio', 'params', 'flops-reduction'].includes(budget.kind)) {
     throw new Error(
-      `rank-budget: unknown budget kind '${String(budget.kind)}'; expected 'ratio', 'params' or 'flops-reduction'`,
+      `${selector}: unknown budget kind '${String(budget.kind)}'; expected 'ratio', 'params' or 'flops-reduction'`,
     );
   }
   if (!Number.isFinite(budget.value) || budget.value <= 0) {
-    throw new Error(`rank-budget: the ${budget.kind} budget must be a positive number, got ${budget.value}`);
+    throw new Error(`${selector}: the ${budget.kind} budget must be a positive number, got ${budget.value}`);
   }
   if (budget.scope === 'model' && !(budget.rest?.params >= 0 && budget.rest?.flops >= 0)) {
     throw new Error(
-      "rank-budget: a budget with scope 'model' needs `rest`, the params and MACs of the model's other parts",
+      `${selector}: a budget with scope 'model' needs \`rest\`, the params and MACs of the model's other parts`,
     );
   }
 }
 
-/** Whether the selected layers' costs, `before` (dense) and `after`, meet the budget. */
+/**
+ * Whether a selection costing `after` (over the selected layers, dense cost `before`)
+ * meets the budget; with scope 'model' the cost of the model's other parts is added to both.
+ */
 export function fitsBudget(budget: Budget, before: Cost, after: Cost): boolean {
   const rest = budget.scope === 'model' ? budget.rest : { params: 0, flops: 0 };
   const paramsAfter = after.params + rest.params;
@@ -31,7 +35,7 @@ export function fitsBudget(budget: Budget, before: Cost, after: Cost): boolean {
   }
 }
 
-/** The budget in words, for error messages. */
+/** The budget in words, for reasons and error messages. */
 export function describeBudget(budget: Budget): string {
   const scope = budget.scope === 'model' ? ' over the whole model' : ' over the selected layers';
   if (budget.kind === 'params') return `at most ${budget.value} params${scope}`;

@@ -1,0 +1,496 @@
+/**
+ * Rank search at equal compression (issue #7): the reference ResNet-8 on Fashion-MNIST,
+ * every Conv2d of its blocks (all convs but the stem) Tucker2-decomposed at the ranks of
+ * three selectors for 2x fewer params over those layers: uniform (`rank-budget`), LWIQ
+ * (`rank-lwiq`) and RENE (`rank-rene`, its searched ranks scaled by one common factor onto
+ * the budget). Each arm is evaluated without fine-tuning and after the same short
+ * fine-tune (`L_ce + lambda L_diss`, Adam, the same images, steps and settings for every
+ * arm). Prints a table and writes results/rank-search.json.
+ *
+ *   pnpm --filter @lowrank/benchmarks bench:rank-search [--data full|bundled] [--model PATH] [--quick]
+ *
+ * `--quick` checks the pipeline in a minute or two (2 search and 2 fine-tune steps, 250
+ * test images) and writes nothing.
+ *
+ * Test accuracy is on the full 10,000-image test set when it is installed (`--data full`,
+ * the default), else on the bundled 1,000 (flagged in the results). Calibration (LWIQ),
+ * RENE's validation batches and the fine-tune use the bundled 6,000 training images:
+ * images 5,000..5,999 calibrate and validate, the fine-tune draws from 0..4,999.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  add,
+  argmax,
+  type Budget,
+  batches,
+  type CalibrationBatch,
+  calibrate,
+  createEngine,
+  crossEntropy,
+  denseCost,
+  type Engine,
+  equal,
+  type LayerInfo,
+  layerInfo,
+  mean,
+  mul,
+  type nn,
+  optim,
+  type RankSelection,
+  square,
+  sub,
+  sum,
+  type Tensor,
+} from '@lowrank/core';
+import { loadWeightsFile } from '@lowrank/core/node';
+import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
+import { ResNet8 } from '@lowrank/models';
+import { rankBudget } from '@lowrank/rank-budget';
+import { lwiq } from '@lowrank/rank-lwiq';
+import { MixtureLayer, type ReneSelection, reneSearch } from '@lowrank/rank-rene';
+import { type Tucker2Plugin, tucker2 } from '@lowrank/tucker2';
+
+/** The reference weights, or `--model PATH`. */
+const MODEL =
+  argValue('--model') ??
+  fileURLToPath(new URL('../../../shared/models/fmnist-resnet8.safetensors', import.meta.url));
+const RESULTS = new URL('../results/', import.meta.url);
+const SAMPLE_SHAPE = [1, 28, 28];
+const EVAL_BATCH = 250;
+/** All convs but the stem. */
+const BLOCK_CONV = /^layer\d\.(c1|c2|short\.0)$/;
+const BUDGET: Budget = { kind: 'ratio', value: 2 };
+/** Images 5,000..5,999 of the bundled training set: LWIQ calibration and RENE's validation batches. */
+const HELD_OUT = { start: 5000, count: 1000 };
+
+/** The search settings; chosen so that the whole run stays near 20 minutes on 2 shared cores. */
+const RENE = {
+  interval: 10,
+  factor: 10,
+  gamma: 0.4,
+  beta: 0.8,
+  warmupSteps: 5,
+  searchSteps: 20,
+  weightLr: 1e-3,
+  logitLr: 0.1,
+  validationBatch: 32,
+  candidateHooiIterations: 10,
+  seed: 0,
+};
+/** The fine-tune every arm gets: `L_ce + lambda (sum ‖W - What‖^2 + sum_i mean (O_i - D_i)^2)`. */
+const FINE_TUNE = { steps: 10, batchSize: 100, lr: 5e-4, lambda: 0.1, seed: 1, images: 5000 };
+
+interface Layer {
+  info: LayerInfo;
+  parentName: string;
+  childName: string;
+}
+
+interface Arm {
+  selector: string;
+  ranks: Record<string, number[] | 'dense'>;
+  /** Params and MACs of the compressed layers, before and after, and their ratio. */
+  layers: { before: number; after: number; ratio: number; macsBefore: number; macsAfter: number };
+  model: { params: number; ratio: number };
+  accuracy: { noFineTune: number; fineTuned: number };
+  seconds: { select: number; fineTune: number };
+  detail: unknown;
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function slice(data: FashionMnist, start: number, count: number): FashionMnist {
+  const px = 28 * 28;
+  return {
+    ...data,
+    images: data.images.subarray(start * px, (start + count) * px),
+    labels: data.labels.subarray(start, start + count),
+    count,
+  };
+}
+
+/** Tensor batches of a data set, in order. */
+function tensorBatches(engine: Engine, data: FashionMnist, batchSize: number): CalibrationBatch[] {
+  return [
+    ...batches({
+      images: data.images,
+      labels: data.labels,
+      count: data.count,
+      sampleShape: SAMPLE_SHAPE,
+      batchSize,
+      normalize: FASHION_MNIST_NORMALIZATION,
+    }),
+  ].map((b) => ({
+    inputs: engine.keep(engine.fromData(b.x, b.xShape)),
+    labels: engine.keep(engine.fromData(b.y, [b.size])),
+  }));
+}
+
+function evaluate(engine: Engine, model: nn.Module, data: FashionMnist): number {
+  model.eval();
+  let correct = 0;
+  for (const b of batches({
+    images: data.images,
+    labels: data.labels,
+    count: data.count,
+    sampleShape: SAMPLE_SHAPE,
+    batchSize: EVAL_BATCH,
+    normalize: FASHION_MNIST_NORMALIZATION,
+  })) {
+    const hits = engine.noGrad(() =>
+      engine.tidy(() =>
+        sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size]))),
+      ),
+    );
+    correct += hits.itemSync();
+    hits.dispose();
+  }
+  return correct / data.count;
+}
+
+async function loadModel(engine: Engine): Promise<ResNet8> {
+  const model = new ResNet8(engine);
+  await loadWeightsFile(model, MODEL);
+  return model.eval();
+}
+
+function conv(model: nn.Module, name: string): nn.Conv2d {
+  return model.getModule(name) as nn.Conv2d;
+}
+
+/**
+ * Fine-tunes the factors (and every other parameter) of `student`, whose compressed layers
+ * are single-candidate mixtures computing with `reconstruct(factors)`, against the dense
+ * `teacher`: `L_ce + lambda L_diss` with `L_diss = sum_i ‖W_i - What_i‖^2 + sum_i
+ * mean((O_i(x) - D_i(x))^2)` (RENE's fine-tuning loss). Batch norms keep their running
+ * statistics (eval mode): a short fine-tune on few batches would only make them noisier.
+ */
+function fineTune(
+  engine: Engine,
+  student: nn.Module,
+  teacher: nn.Module,
+  layers: readonly Layer[],
+  mixtures: readonly MixtureLayer[],
+  train: FashionMnist,
+): void {
+  for (const m of mixtures) m.logits.requireGrad(false);
+  const params = student.parameters().filter((p) => p.requiresGrad);
+  const opt = new optim.Adam(params, { lr: FINE_TUNE.lr });
+  const teacherOut = new Map<string, Tensor>();
+  const diss: Tensor[] = [];
+  const removers = [
+    ...layers.map((l) =>
+      teacher.getModule(l.info.name).addForwardHook((_, __, out) => {
+        teacherOut.set(l.info.name, engine.keep(out));
+      }),
+    ),
+    ...layers.map((l, i) =>
+      mixtures[i].addForwardHook((_, __, out) => {
+        const target = teacherOut.get(l.info.name) as Tensor;
+        diss.push(engine.keep(engine.tidy(() => mean(square(sub(out, target))))));
+      }),
+    ),
+  ];
+  const weights = layers.map((l) => conv(teacher, l.info.name).weight);
+  student.eval();
+  try {
+    let step = 0;
+    for (const b of batches({
+      images: train.images,
+      labels: train.labels,
+      count: FINE_TUNE.images,
+      sampleShape: SAMPLE_SHAPE,
+      batchSize: FINE_TUNE.batchSize,
+      shuffle: true,
+      seed: FINE_TUNE.seed,
+      normalize: FASHION_MNIST_NORMALIZATION,
+    })) {
+      if (step++ >= FINE_TUNE.steps) break;
+      engine.tidy(() => {
+        const x = engine.fromData(b.x, b.xShape);
+        engine.noGrad(() => engine.tidy(() => teacher.call(x)));
+        const ce = crossEntropy(student.call(x), engine.fromData(b.y, [b.size]));
+        let dissLoss: Tensor = diss.reduce((a, t) => add(a, t));
+        for (const [i, m] of mixtures.entries()) {
+          dissLoss = add(dissLoss, sum(square(sub(weights[i], m.mixedWeight()))));
+        }
+        const loss = add(ce, mul(dissLoss, FINE_TUNE.lambda));
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+        for (const t of [...teacherOut.values(), ...diss]) t.dispose();
+        teacherOut.clear();
+        diss.length = 0;
+      });
+    }
+  } finally {
+    for (const remove of removers) remove();
+    opt.zeroGrad();
+    opt.dispose();
+  }
+}
+
+/** Swaps every compressed layer of `model` for `make(layer, dense module)`. */
+function replaceLayers(
+  model: nn.Module,
+  layers: readonly Layer[],
+  make: (l: Layer, dense: nn.Conv2d) => nn.Module,
+) {
+  for (const l of layers) {
+    const dense = conv(model, l.info.name);
+    model.getModule(l.parentName).replaceModule(l.childName, make(l, dense));
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const quick = process.argv.includes('--quick');
+  if (quick) Object.assign(RENE, { warmupSteps: 1, searchSteps: 2 });
+  if (quick) Object.assign(FINE_TUNE, { steps: 2 });
+  const dataKind = argValue('--data') ?? 'full';
+  if (dataKind !== 'bundled' && dataKind !== 'full')
+    throw new Error(`--data: 'bundled' or 'full', not '${dataKind}'`);
+  const decomposition: Tucker2Plugin = tucker2();
+  const engine = createEngine({ seed: 0 }).use(decomposition);
+  let testSource = dataKind;
+  let test: FashionMnist;
+  try {
+    test = await loadFashionMnist({ source: dataKind, split: 'test' });
+  } catch (e) {
+    if (dataKind !== 'full') throw e;
+    console.log(`full test set unavailable (${(e as Error).message}); using the bundled 1,000 images`);
+    testSource = 'bundled (full set unavailable)';
+    test = await loadFashionMnist({ source: 'bundled', split: 'test' });
+  }
+  if (quick) test = slice(test, 0, 250);
+  const train = await loadFashionMnist({ source: 'bundled', split: 'train' });
+  const heldOut = slice(train, HELD_OUT.start, HELD_OUT.count);
+
+  const teacher = await loadModel(engine);
+  const sizes = new Map<string, [number, number]>();
+  const removers = teacher
+    .namedModules()
+    .filter(([name]) => BLOCK_CONV.test(name))
+    .map(([name, m]) => m.addForwardHook((_, xs) => sizes.set(name, [xs[0].shape[2], xs[0].shape[3]])));
+  engine.noGrad(() => engine.tidy(() => teacher.call(engine.zeros([1, ...SAMPLE_SHAPE]))));
+  for (const remove of removers) remove();
+  const layers: Layer[] = teacher
+    .namedModules()
+    .filter(([name]) => BLOCK_CONV.test(name))
+    .map(([name, m]) => {
+      const dot = name.lastIndexOf('.');
+      return {
+        info: layerInfo(name, m, sizes.get(name)),
+        parentName: name.slice(0, dot),
+        childName: name.slice(dot + 1),
+      };
+    });
+  const totalParams = teacher.numParameters();
+  const layerParams = layers.reduce((s, l) => s + denseCost(l.info).params, 0);
+  const denseAccuracy = evaluate(engine, teacher, test);
+  console.log(
+    `ResNet-8: ${totalParams} params, ${layerParams} in the ${layers.length} compressed convs; dense accuracy ${denseAccuracy.toFixed(4)} on ${test.count} test images (${testSource})`,
+  );
+
+  const context = {
+    engine,
+    decomposition,
+    layers: layers.map((l) => ({ info: l.info, weight: conv(teacher, l.info.name).weight })),
+  };
+  const validation = tensorBatches(engine, heldOut, RENE.validationBatch);
+  const calibration = tensorBatches(engine, heldOut, 100);
+
+  const selectors: { name: string; select: () => Promise<{ selection: RankSelection; detail: unknown }> }[] =
+    [
+      {
+        name: 'uniform (rank-budget)',
+        select: async () => {
+          const s = await rankBudget().select(context, BUDGET);
+          return { selection: s, detail: { fraction: s.fraction } };
+        },
+      },
+      {
+        name: 'LWIQ (rank-lwiq)',
+        select: async () => {
+          const plugin = lwiq();
+          const model = await loadModel(engine);
+          const collector = plugin.collector(
+            layers.map((l) => ({ info: l.info, module: model.getModule(l.info.name) })),
+          );
+          await calibrate(model, [collector], calibration);
+          const s = await plugin.select({ ...context, stats: collector.statistics() }, BUDGET);
+          return { selection: s, detail: { kappa: s.kappa, scores: s.scores } };
+        },
+      },
+      {
+        name: 'RENE (rank-rene)',
+        select: async () => {
+          const model = await loadModel(engine);
+          const s: ReneSelection = await reneSearch(engine, model, {
+            ...RENE,
+            decomposition,
+            layers: layers.map((l) => l.info.name),
+            validation,
+            budget: BUDGET,
+            decomposeOptions: { maxIterations: RENE.candidateHooiIterations },
+            onProgress: (p) => {
+              const line = `  RENE stage ${p.stage + 1} (s=${p.interval}) ${p.phase} ${p.step}/${p.steps}: weight error ${p.weightError.toFixed(3)}, L_r ${p.rankLoss.toFixed(3)}${p.validationLoss === undefined ? '' : `, L_val ${p.validationLoss.toFixed(3)}`}`;
+              if (p.step === p.steps || p.step % 10 === 0) console.log(line);
+            },
+          });
+          const unscaled = s.search.map((l) => l.searched);
+          return {
+            selection: s,
+            detail: { search: s.search, scale: s.scale, searchedScalarRanks: unscaled },
+          };
+        },
+      },
+    ];
+
+  const arms: Arm[] = [];
+  for (const { name, select } of selectors) {
+    const t0 = performance.now();
+    const { selection, detail } = await select();
+    const selectSeconds = (performance.now() - t0) / 1000;
+    const model = await loadModel(engine);
+    const factors = new Map<string, Awaited<ReturnType<Tucker2Plugin['decompose']>>>();
+    const ranks: Arm['ranks'] = {};
+    for (const [j, l] of layers.entries()) {
+      const entry = selection.layers[j];
+      if (entry.name !== l.info.name) throw new Error(`selection order: ${entry.name} != ${l.info.name}`);
+      ranks[l.info.name] = entry.keptDense ? 'dense' : entry.ranks;
+      if (!entry.keptDense) {
+        factors.set(
+          l.info.name,
+          await decomposition.decompose(conv(teacher, l.info.name).weight, l.info, entry.ranks),
+        );
+      }
+    }
+    const compressed = layers.filter((l) => factors.has(l.info.name));
+    replaceLayers(model, compressed, (l) => decomposition.layer(factors.get(l.info.name)!, l.info, null));
+    const paramsAfter = model.numParameters();
+    const noFineTune = evaluate(engine, model, test);
+
+    // Fine-tune through single-candidate mixtures (the same function, differentiable in the
+    // factors), then build the factorized layers from the tuned factors.
+    const tuned = await loadModel(engine);
+    const mixtures = compressed.map(
+      (l) =>
+        new MixtureLayer(
+          engine,
+          l.info,
+          decomposition,
+          [{ scalar: 0, ranks: ranks[l.info.name] as number[], factors: factors.get(l.info.name)! }],
+          null,
+        ),
+    );
+    replaceLayers(tuned, compressed, (l) => mixtures[compressed.indexOf(l)]);
+    const t1 = performance.now();
+    fineTune(engine, tuned, teacher, compressed, mixtures, train);
+    const fineTuneSeconds = (performance.now() - t1) / 1000;
+    replaceLayers(tuned, compressed, (l) =>
+      decomposition.layer(mixtures[compressed.indexOf(l)].candidates[0].factors, l.info, null),
+    );
+    for (const m of mixtures) m.disposeCandidates();
+    if (tuned.numParameters() !== paramsAfter)
+      throw new Error(`${name}: parameter count changed in fine-tuning`);
+    const fineTuned = evaluate(engine, tuned, test);
+
+    const { before, after } = selection.total;
+    const arm: Arm = {
+      selector: name,
+      ranks,
+      layers: {
+        before: before.params,
+        after: after.params,
+        ratio: before.params / after.params,
+        macsBefore: before.flops,
+        macsAfter: after.flops,
+      },
+      model: { params: paramsAfter, ratio: totalParams / paramsAfter },
+      accuracy: { noFineTune, fineTuned },
+      seconds: { select: selectSeconds, fineTune: fineTuneSeconds },
+      detail,
+    };
+    arms.push(arm);
+    console.log(
+      `${name}: layer ratio ${arm.layers.ratio.toFixed(4)}, accuracy ${noFineTune.toFixed(4)} -> ${fineTuned.toFixed(4)} after fine-tuning (select ${selectSeconds.toFixed(0)} s, fine-tune ${fineTuneSeconds.toFixed(0)} s)`,
+    );
+  }
+
+  const names = layers.map((l) => l.info.name);
+  console.log();
+  console.log(
+    `| selector | layer params | layer ratio | model ratio | MACs ratio | acc. no FT | acc. FT | ${names.join(' | ')} |`,
+  );
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | ${names.map(() => '---').join(' | ')} |`);
+  console.log(
+    `| dense | ${layerParams} | 1.000 | 1.000 | 1.000 | ${denseAccuracy.toFixed(4)} | - | ${names.map(() => '-').join(' | ')} |`,
+  );
+  for (const a of arms) {
+    const r = names.map((n) => {
+      const v = a.ranks[n];
+      return v === 'dense' ? 'dense' : v.join(',');
+    });
+    console.log(
+      `| ${a.selector} | ${a.layers.after} | ${a.layers.ratio.toFixed(4)} | ${a.model.ratio.toFixed(4)} | ${(a.layers.macsBefore / a.layers.macsAfter).toFixed(3)} | ${a.accuracy.noFineTune.toFixed(4)} | ${a.accuracy.fineTuned.toFixed(4)} | ${r.join(' | ')} |`,
+    );
+  }
+
+  const totalSeconds = (performance.now() - started) / 1000;
+  if (quick) {
+    console.log(`\n--quick: nothing written (${totalSeconds.toFixed(0)} s)`);
+    return;
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const out = fileURLToPath(new URL('rank-search.json', RESULTS));
+  writeFileSync(
+    `${out}.tmp`,
+    `${JSON.stringify(
+      {
+        model: 'ResNet8 (shared/models/fmnist-resnet8.safetensors)',
+        decomposition: 'tucker2 (Frobenius, HOOI 100 sweeps at the selected ranks)',
+        layers: layers.map((l) => ({
+          name: l.info.name,
+          weightShape: l.info.weightShape,
+          dense: denseCost(l.info),
+        })),
+        budget: {
+          ...BUDGET,
+          scope: 'layers',
+          note: '2x fewer params over the compressed layers; each arm lands at or just under it',
+        },
+        test: { source: testSource, count: test.count },
+        heldOut: {
+          source: 'bundled train',
+          ...HELD_OUT,
+          use: 'LWIQ calibration (batches of 100) and RENE validation batches',
+        },
+        rene: {
+          ...RENE,
+          budget: 'searched scalar ranks scaled by one common factor onto the budget (scale in detail)',
+        },
+        fineTune: {
+          ...FINE_TUNE,
+          optimizer: 'Adam',
+          loss: 'L_ce + lambda (sum_i ||W_i - What_i||^2 + sum_i mean (O_i(x) - D_i(x))^2), teacher = dense model',
+          batchNorm: 'eval mode (running statistics fixed), affine parameters trained',
+          data: 'bundled train images 0..4999, shuffled with the seed; the same batches for every arm',
+        },
+        dense: { params: totalParams, layerParams, accuracy: denseAccuracy },
+        arms,
+        totalSeconds,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  renameSync(`${out}.tmp`, out);
+  console.log(`\nwrote ${out} (${totalSeconds.toFixed(0)} s in all)`);
+}
+
+await main();
