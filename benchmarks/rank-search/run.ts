@@ -24,7 +24,6 @@ import {
   argmax,
   type Budget,
   batches,
-  type CalibrationBatch,
   calibrate,
   createEngine,
   crossEntropy,
@@ -48,7 +47,7 @@ import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from
 import { ResNet8 } from '@lowrank/models';
 import { rankBudget } from '@lowrank/rank-budget';
 import { lwiq } from '@lowrank/rank-lwiq';
-import { MixtureLayer, type ReneSelection, reneSearch } from '@lowrank/rank-rene';
+import { MixtureLayer, type ReneSelection, reneSearch, type ValidationBatch } from '@lowrank/rank-rene';
 import { type Tucker2Plugin, tucker2 } from '@lowrank/tucker2';
 
 /** The reference weights, or `--model PATH`. */
@@ -114,7 +113,7 @@ function slice(data: FashionMnist, start: number, count: number): FashionMnist {
 }
 
 /** Tensor batches of a data set, in order. */
-function tensorBatches(engine: Engine, data: FashionMnist, batchSize: number): CalibrationBatch[] {
+function tensorBatches(engine: Engine, data: FashionMnist, batchSize: number): ValidationBatch[] {
   return [
     ...batches({
       images: data.images,

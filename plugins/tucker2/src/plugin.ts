@@ -16,16 +16,33 @@ import { tucker2Cost } from './cost.js';
 import { disposeTucker2, reconstructTucker2, type Tucker2Factors, tucker2Ranks } from './factors.js';
 import { tucker2Hooi } from './hooi.js';
 import { effectiveRanks, kernelPositions, tucker2RankSpec } from './rank-spec.js';
+import { tucker2AlsSigma } from './sigma-als.js';
 import { tucker2Supports } from './support.js';
 import { Tucker2Conv2d } from './tucker2-conv2d.js';
 import { Tucker2Linear } from './tucker2-linear.js';
+import type { VSolve } from './v-solve.js';
+import { readWhiteningFactor } from './whitening-factor.js';
 
-/** HOOI settings; settable at registration and per `decompose` call. */
+/** HOOI and ALS-Sigma settings; settable at registration and per `decompose` call. */
 export interface Tucker2Settings {
-  /** HOOI sweeps after the HOSVD initialisation (default 100; 0 gives the HOSVD alone). */
+  /**
+   * HOOI sweeps after the HOSVD initialisation (default 100; 0 gives the HOSVD alone);
+   * with the `'whitened'` metric, also the cap on Tucker2-ALS-Sigma sweeps after it.
+   */
   maxIterations?: number;
   /** Stop when the relative error changes by less than this between sweeps (default 1e-8). */
   tolerance?: number;
+  /**
+   * `'whitened'` metric only: where Tucker2-ALS-Sigma starts, the converged Frobenius
+   * HOOI (default) or the HOSVD alone.
+   */
+  init?: 'hooi' | 'hosvd';
+  /**
+   * `'whitened'` metric only: how the V update solves its `(I R2) x (I R2)` normal
+   * equations, `'dense'` (Cholesky), `'matrix-free'` (preconditioned CG) or `'auto'`
+   * (default: dense up to `I*R2 = 1024`).
+   */
+  vSolve?: VSolve;
 }
 
 export type Tucker2DecomposeOptions = DecomposeOptions & Tucker2Settings;
@@ -39,7 +56,9 @@ const NAME = 'tucker2';
  * and input channel modes, by HOSVD and HOOI, for ungrouped conv layers (1x1, Kh x Kw,
  * 1x1 convs) and linear layers (three linears; there `svd` is the same approximation
  * with `R^2` fewer parameters). Ranks `[R1, R2]` beyond `R1 <= R2*K`, `R2 <= R1*K`
- * are lowered to those bounds, where nothing is lost.
+ * are lowered to those bounds, where nothing is lost. With the `'whitened'` metric
+ * (`L`, `L L^T = Sigma`) it runs Tucker2-ALS-Sigma from the Frobenius solution,
+ * minimising the layer's output error `‖(W_mat - What_mat) L‖_F` instead.
  */
 export function tucker2(defaults: Tucker2Settings = {}): Tucker2Plugin {
   const validated = (layer: LayerInfo, ranks: readonly number[]) => {
@@ -54,8 +73,14 @@ export function tucker2(defaults: Tucker2Settings = {}): Tucker2Plugin {
     options: Tucker2DecomposeOptions = {},
   ): Promise<Tucker2Factors> => {
     validated(layer, ranks);
-    checkFrobenius(NAME, layer, options.metric);
-    const { maxIterations = 100, tolerance = 1e-8 } = { ...defaults, ...options };
+    const metric = options.metric;
+    if (metric?.kind !== 'whitened') checkFrobenius(NAME, layer, metric);
+    const {
+      maxIterations = 100,
+      tolerance = 1e-8,
+      init = 'hooi',
+      vSolve = 'auto',
+    } = { ...defaults, ...options };
     if (!Number.isInteger(maxIterations) || maxIterations < 0) {
       throw new RangeError(
         `${NAME}: maxIterations for '${layer.name}' must be a non-negative integer, got ${maxIterations}`,
@@ -63,15 +88,28 @@ export function tucker2(defaults: Tucker2Settings = {}): Tucker2Plugin {
     }
     if (!(tolerance >= 0))
       throw new RangeError(`${NAME}: tolerance for '${layer.name}' must be >= 0, got ${tolerance}`);
+    if (init !== 'hooi' && init !== 'hosvd')
+      throw new RangeError(
+        `${NAME}: init for '${layer.name}' must be 'hooi' or 'hosvd', got '${String(init)}'`,
+      );
+    if (vSolve !== 'auto' && vSolve !== 'dense' && vSolve !== 'matrix-free') {
+      throw new RangeError(
+        `${NAME}: vSolve for '${layer.name}' must be 'auto', 'dense' or 'matrix-free', got '${String(vSolve)}'`,
+      );
+    }
     const w = await readWeight(NAME, layer, weight);
+    const l = metric?.kind === 'whitened' ? await readWhiteningFactor(NAME, layer, metric.factor) : null;
     const [o, i] = [layer.outChannels, layer.inChannels];
     const three = linalg.ndarray([o, i, kernelPositions(layer)], w.data);
     const [r1, r2] = effectiveRanks(layer, ranks);
-    const { core, u, v } = tucker2Hooi(three, [r1, r2], {
-      maxIterations,
-      tolerance,
-      onIteration: options.onIteration,
-    });
+    const { core, u, v } = l
+      ? tucker2AlsSigma(
+          three,
+          l,
+          tucker2Hooi(three, [r1, r2], { maxIterations: init === 'hooi' ? maxIterations : 0, tolerance }),
+          { maxIterations, tolerance, vSolve, onIteration: options.onIteration },
+        )
+      : tucker2Hooi(three, [r1, r2], { maxIterations, tolerance, onIteration: options.onIteration });
     const engine = weight.engine;
     const dtype = weight.dtype;
     return {
@@ -89,6 +127,7 @@ export function tucker2(defaults: Tucker2Settings = {}): Tucker2Plugin {
   return {
     kind: 'decomposition',
     name: NAME,
+    metrics: ['frobenius', 'whitened'],
     supports: tucker2Supports,
     rankSpec: tucker2RankSpec,
     cost(layer, ranks) {
