@@ -168,6 +168,7 @@ function buildReport(
 ): CompressionReport {
   const layerReports: LayerReport[] = layers.map((l, j) => {
     const entry = selection.layers[j];
+    const replacement = decomposed[j].replacement;
     return {
       name: l.name,
       kind: l.info.kind,
@@ -176,7 +177,8 @@ function buildReport(
       ranks: entry.ranks,
       reason: entry.reason,
       before: entry.dense,
-      after: entry.cost,
+      // Measured on the module: a centred Sigma metric gives a bias-free layer a bias.
+      after: replacement ? { params: replacement.numParameters(), flops: entry.cost.flops } : entry.cost,
       error: decomposed[j].error,
       seconds: decomposed[j].seconds,
     };

@@ -1,4 +1,5 @@
 import {
+  correctedBias,
   type DecomposeOptions,
   decomposeWithMetric,
   FROBENIUS,
@@ -98,13 +99,16 @@ async function decomposeOne(
     );
   }
   let approx: Tensor | null = null;
+  let bias: Tensor | null = null;
   let replacement: nn.Module | null = null;
   try {
     approx = decomposition.reconstruct(factors);
     const frobenius = await relativeError(FROBENIUS, weight, approx, info);
     const sigmaMetric = options.sigmaMetrics?.get(info.name);
     const sigma = sigmaMetric ? await relativeError(sigmaMetric, weight, approx, info) : undefined;
-    replacement = decomposition.layer(factors, info, module.bias);
+    // A centred Sigma metric leaves the mean output error to the bias.
+    bias = correctedBias(metric, weight, approx, module.bias, info);
+    replacement = decomposition.layer(factors, info, bias);
     return { replacement, error: sigma === undefined ? { frobenius } : { frobenius, sigma } };
   } catch (e) {
     replacement?.dispose();
@@ -113,7 +117,8 @@ async function decomposeOne(
     });
   } finally {
     approx?.dispose();
-    // The factorized module holds copies of the factors.
+    if (bias !== module.bias) bias?.dispose();
+    // The factorized module holds copies of the factors (and of the bias).
     for (const t of factorTensors(factors)) t.dispose();
   }
 }

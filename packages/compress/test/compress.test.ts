@@ -1,4 +1,6 @@
-import { nn } from '@lowrank/core';
+import { createEngine, nn } from '@lowrank/core';
+import { sigma } from '@lowrank/norm-sigma';
+import { tucker2 } from '@lowrank/tucker2';
 import { describe, expect, it } from 'vitest';
 import { type CompressRecipe, compress, formatReport, type ProgressEvent } from '../src/index.js';
 import { lenet, randomBatches, stateValues, testEngine } from './helpers.js';
@@ -37,6 +39,36 @@ describe('compress', () => {
     // The budget: at least 3x fewer params over the whole model.
     expect(report.total.model.ratio).toBeGreaterThanOrEqual(3);
     expect(report.total.model.ratio).toBeCloseTo(before / model.numParameters(), 12);
+  });
+
+  it('with the centred Sigma norm gives bias-free layers the mean-error bias and counts it in the report', async () => {
+    const engine = createEngine({ seed: 0 })
+      .use(tucker2())
+      .use(sigma({ centred: true }));
+    const conv = (i: number, o: number) => new nn.Conv2d(engine, i, o, 3, { bias: false });
+    const model = new nn.Sequential(engine, [
+      conv(1, 4),
+      new nn.ReLU(engine),
+      conv(4, 8),
+      new nn.ReLU(engine),
+      conv(8, 8),
+    ]);
+    const { report } = await compress(engine, model, {
+      decomposition: 'tucker2',
+      norm: 'sigma',
+      ranks: { explicit: { '2': [2, 2], '4': [3, 2] } },
+      calibration: randomBatches(engine, 2, 8, 7),
+    });
+    for (const name of ['2', '4']) {
+      const layer = report.layers.find((l) => l.name === name);
+      const module = model.getModule(name);
+      expect(
+        module.namedParameters().some(([n]) => n.endsWith('bias')),
+        name,
+      ).toBe(true);
+      expect(module.numParameters(), name).toBe(layer?.after.params);
+    }
+    expect(report.total.model.after.params).toBe(model.numParameters());
   });
 
   it('keeps the first conv and the classifier dense by default and reports why', async () => {

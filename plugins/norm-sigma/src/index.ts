@@ -8,4 +8,4 @@ export { sigmaCollector } from './collector.js';
 export { patchLength } from './patches.js';
 export { sigma } from './plugin.js';
 export { SigmaStatistics, type SigmaStatisticsJson } from './sigma-statistics.js';
-export { type Whitening, whitening } from './whitening.js';
+export { type Whitening, type WhiteningOptions, whitening } from './whitening.js';

@@ -9,12 +9,26 @@ export interface Whitening {
   relativeJitter: number;
 }
 
+export interface WhiteningOptions {
+  /**
+   * Whiten the centred covariance `Sigma - mu mu^T` and put `mu` in the metric, so the
+   * mean output error goes into the bias (core's `correctedBias`) instead of using ranks.
+   */
+  centred?: boolean;
+}
+
 /**
  * `L` with `L L^T = Sigma + eps I` (the uncentred moment, for which `E‖(W - What)
- * x_p‖^2 = ‖(W_mat - What_mat) L‖_F^2` exactly), `eps` escalating from 1e-9 to 1e-3 of
- * `trace(Sigma)/P` until the Cholesky succeeds; as a float64 `P x P` tensor.
+ * x_p‖^2 = ‖(W_mat - What_mat) L‖_F^2` exactly; or the centred covariance, with the mean
+ * in the metric), `eps` escalating from 1e-9 to 1e-3 of `trace/P` until the Cholesky
+ * succeeds; as a float64 `P x P` tensor.
  */
-export function whitening(engine: Engine, layer: LayerInfo, stats: unknown): Whitening {
+export function whitening(
+  engine: Engine,
+  layer: LayerInfo,
+  stats: unknown,
+  options: WhiteningOptions = {},
+): Whitening {
   if (!(stats instanceof SigmaStatistics)) {
     throw new TypeError(
       `sigma: the statistics of '${layer.name}' are not SigmaStatistics; collect them with sigma().collector(...) or load them with SigmaStatistics.fromJSON`,
@@ -28,14 +42,18 @@ export function whitening(engine: Engine, layer: LayerInfo, stats: unknown): Whi
   }
   let factor: linalg.Cholesky;
   try {
-    factor = linalg.cholesky(stats.sigma(), { jitter: true });
+    factor = linalg.cholesky(options.centred ? stats.covariance() : stats.sigma(), { jitter: true });
   } catch (e) {
     throw new Error(
-      `sigma: the input second moment of '${layer.name}' stays singular even with jitter 1e-3 * trace/P (${(e as Error).message}); calibrate on more or more varied data`,
+      `sigma: the input ${options.centred ? 'covariance' : 'second moment'} of '${layer.name}' stays singular even with jitter 1e-3 * trace/P (${(e as Error).message}); calibrate on more or more varied data`,
     );
   }
   return {
-    metric: { kind: 'whitened', factor: linalg.fromMatrix(engine, factor.L, 'float64') },
+    metric: {
+      kind: 'whitened',
+      factor: linalg.fromMatrix(engine, factor.L, 'float64'),
+      ...(options.centred && { mean: engine.fromData(stats.mean(), [p]) }),
+    },
     relativeJitter: factor.relativeJitter,
   };
 }

@@ -1,3 +1,4 @@
+export * from './bias-correction.js';
 export * from './checks.js';
 export * from './layer-info.js';
 export * from './metric.js';
