@@ -6,6 +6,7 @@ import {
   type linalg,
   type Metric,
   readWeight,
+  readWhiteningFactor,
   type Support,
 } from '@lowrank/core';
 import { cpAls } from './als.js';
@@ -17,7 +18,6 @@ import { type CpFactors, reconstructWeight, toFactors } from './factors.js';
 import { initialModel } from './init.js';
 import { cpLayer } from './layers.js';
 import { type CpOptions, parseOptions } from './options.js';
-import { readWhiteningFactor } from './whitening-factor.js';
 
 const NAME = 'cp';
 const METRICS = ['frobenius', 'whitened'] as const;

@@ -1,4 +1,4 @@
-import { type LayerInfo, linalg, readWeight, type Tensor } from '@lowrank/core';
+import { type LayerInfo, linalg, readWeight, readWhiteningFactor, type Tensor } from '@lowrank/core';
 import type { SvdFactors } from './factors.js';
 import { matrixColumns } from './rank-spec.js';
 import type { SplitSvd } from './truncated-svd.js';
@@ -32,12 +32,7 @@ export async function svdSigma(
   factor: Tensor,
 ): Promise<SvdFactors> {
   const p = matrixColumns(layer);
-  if (factor.shape.length !== 2 || factor.shape[0] !== p || factor.shape[1] !== p) {
-    throw new RangeError(
-      `svd: the whitening factor for '${layer.name}' is [${factor.shape}]; it must be ${p} x ${p} (P = I*Kh*Kw)`,
-    );
-  }
-  const l = await linalg.toMatrix(factor);
+  const l = await readWhiteningFactor('svd', layer, factor);
   for (let i = 0; i < p; i++) {
     const d = l.data[i * p + i];
     if (!(Number.isFinite(d) && d !== 0)) {

@@ -57,7 +57,7 @@ describe('svd errors name the layer, the rank and the bound', () => {
   it('a whitening factor that is not P x P or has a zero diagonal is refused, naming the layer', async () => {
     const wrong = { kind: 'whitened' as const, factor: engine.eye(17, 17, 'float64') };
     await expect(plugin.decompose(weight(), conv, [2], { metric: wrong })).rejects.toThrow(
-      /'features\.0' is \[17,17\]; it must be 18 x 18/,
+      /'features\.0' is \[17, 17\]; it must be P x P = 18 x 18/,
     );
     const singular = { kind: 'whitened' as const, factor: engine.zeros([18, 18], 'float64') };
     await expect(plugin.decompose(weight(), conv, [2], { metric: singular })).rejects.toThrow(

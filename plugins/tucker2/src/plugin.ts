@@ -10,6 +10,7 @@ import {
   type Metric,
   type nn,
   readWeight,
+  readWhiteningFactor,
   type Tensor,
 } from '@lowrank/core';
 import { tucker2Cost } from './cost.js';
@@ -21,7 +22,6 @@ import { tucker2Supports } from './support.js';
 import { Tucker2Conv2d } from './tucker2-conv2d.js';
 import { Tucker2Linear } from './tucker2-linear.js';
 import type { VSolve } from './v-solve.js';
-import { readWhiteningFactor } from './whitening-factor.js';
 
 /** HOOI and ALS-Sigma settings; settable at registration and per `decompose` call. */
 export interface Tucker2Settings {

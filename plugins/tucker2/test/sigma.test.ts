@@ -259,7 +259,7 @@ describe('Tucker2-ALS-Sigma errors name the layer', () => {
   it('a whitening factor of the wrong size is refused with P = I*Kh*Kw and the layer name', async () => {
     const metric = whitened(linalg.eye(26));
     await expect(plugin.decompose(w, layer, [2, 2], { metric })).rejects.toThrow(
-      /'layer2\.c1' is \[26, 26\]; it must be 27 x 27 \(P = I\*Kh\*Kw = 3\*9/,
+      /'layer2\.c1' is \[26, 26\]; it must be P x P = 27 x 27 \(P = 3\*3\*3/,
     );
     await expect(plugin.project(w, layer, [2, 2], metric)).rejects.toThrow(/'layer2\.c1'/);
   });
@@ -268,7 +268,7 @@ describe('Tucker2-ALS-Sigma errors name the layer', () => {
     const l = linalg.eye(27);
     l.data[28] = Number.NaN;
     await expect(plugin.decompose(w, layer, [2, 2], { metric: whitened(l) })).rejects.toThrow(
-      /'layer2\.c1' has NaN at \[1, 1\]; it must be finite/,
+      /'layer2\.c1' has NaN at \(1, 1\); it must be finite/,
     );
   });
 

@@ -3,7 +3,7 @@
  * layer, rank, metric or weight fails up front with a message naming the plugin and
  * the layer, never deep inside a kernel.
  */
-import { type NdArray, toNdArray } from '../linalg/index.js';
+import { type Matrix, type NdArray, toMatrix, toNdArray } from '../linalg/index.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { LayerInfo } from './layer-info.js';
@@ -82,4 +82,36 @@ export async function readWeight(plugin: string, layer: LayerInfo, weight: Tenso
     );
   }
   return w;
+}
+
+/**
+ * The factor `L` of a `'whitened'` metric as a float64 matrix, after checking that it is
+ * `P x P` for `layer` (`P = I*Kh*Kw`, the im2col patch; `P = I` for a linear layer), a
+ * float tensor and finite. Any square `L` with `L L^T = Sigma` passes; a plugin that needs
+ * more (SVD-Sigma inverts a triangular `L`) checks that itself.
+ */
+export async function readWhiteningFactor(plugin: string, layer: LayerInfo, factor: Tensor): Promise<Matrix> {
+  const [, ...inputDims] = layer.weightShape;
+  const p = inputDims.reduce((a, d) => a * d, 1);
+  const shape = factor.shape;
+  if (shape.length !== 2 || shape[0] !== p || shape[1] !== p) {
+    throw new RangeError(
+      `${plugin}: the whitening factor L for '${layer.name}' is [${shape.join(', ')}]; it must be P x P = ${p} x ${p} ` +
+        `(P = ${inputDims.join('*')}, the layer's ${layer.kind === 'linear' ? 'input size' : 'im2col patch size I*Kh*Kw'}): ` +
+        "compute Sigma on this layer's input",
+    );
+  }
+  if (factor.dtype !== 'float32' && factor.dtype !== 'float64') {
+    throw new TypeError(
+      `${plugin}: the whitening factor L for '${layer.name}' is ${factor.dtype}; expected float32 or float64`,
+    );
+  }
+  const l = await toMatrix(factor);
+  const bad = l.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new RangeError(
+      `${plugin}: the whitening factor L for '${layer.name}' has ${l.data[bad]} at (${Math.floor(bad / p)}, ${bad % p}); it must be finite`,
+    );
+  }
+  return l;
 }
