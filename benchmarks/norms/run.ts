@@ -17,7 +17,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  argmax,
   batches,
   type CalibrationBatch,
   calibrate,
@@ -25,7 +24,6 @@ import {
   type DecompositionPlugin,
   decomposeWithMetric,
   type Engine,
-  equal,
   FROBENIUS,
   type LayerInfo,
   layerInfo,
@@ -34,7 +32,6 @@ import {
   nativeMetrics,
   type nn,
   relativeError,
-  sum,
   type Tensor,
 } from '@lowrank/core';
 import { loadWeightsFile } from '@lowrank/core/node';
@@ -45,6 +42,7 @@ import { type FisherStatistics, fisher, rowFisher, rowWeightedSvd } from '@lowra
 import { sigma } from '@lowrank/norm-sigma';
 import { svd } from '@lowrank/svd';
 import { tucker2 } from '@lowrank/tucker2';
+import { testAccuracy } from '../common/accuracy.js';
 
 const MODEL = fileURLToPath(new URL('../../../shared/models/fmnist-lenet5.safetensors', import.meta.url));
 const RESULTS = new URL('../results/', import.meta.url);
@@ -77,25 +75,6 @@ interface Row {
   seconds: number;
 }
 
-function evaluate(engine: Engine, model: nn.Module, data: FashionMnist): number {
-  let correct = 0;
-  for (const b of batches({
-    ...data,
-    sampleShape: SAMPLE_SHAPE,
-    batchSize: 250,
-    normalize: FASHION_MNIST_NORMALIZATION,
-  })) {
-    const hits = engine.noGrad(() =>
-      engine.tidy(() =>
-        sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size]))),
-      ),
-    );
-    correct += hits.itemSync();
-    hits.dispose();
-  }
-  return correct / data.count;
-}
-
 /** Accuracy with the layer's weight replaced by `approx` (the function its factorized layer computes). */
 function accuracyWith(
   engine: Engine,
@@ -107,7 +86,7 @@ function accuracyWith(
   const original = engine.keep(module.weight.detach());
   try {
     module.weight.copyFrom(approx);
-    return evaluate(engine, model, test);
+    return testAccuracy(engine, model, test);
   } finally {
     module.weight.assign(original);
     original.dispose();
@@ -124,7 +103,7 @@ async function main(): Promise<void> {
   model.eval();
   const train = await loadFashionMnist({ split: 'train' });
   const test = await loadFashionMnist({ split: 'test' });
-  const dense = evaluate(engine, model, test);
+  const dense = testAccuracy(engine, model, test);
 
   const modules = {
     fc1: model.getModule('fc1') as nn.Linear,

@@ -21,7 +21,6 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   add,
-  argmax,
   type Budget,
   batches,
   calibrate,
@@ -29,7 +28,6 @@ import {
   crossEntropy,
   denseCost,
   type Engine,
-  equal,
   type LayerInfo,
   layerInfo,
   mean,
@@ -49,6 +47,7 @@ import { rankBudget } from '@lowrank/rank-budget';
 import { lwiq } from '@lowrank/rank-lwiq';
 import { MixtureLayer, type ReneSelection, reneSearch, type ValidationBatch } from '@lowrank/rank-rene';
 import { type Tucker2Plugin, tucker2 } from '@lowrank/tucker2';
+import { testAccuracy } from '../common/accuracy.js';
 
 /** The reference weights, or `--model PATH`. */
 const MODEL =
@@ -56,7 +55,6 @@ const MODEL =
   fileURLToPath(new URL('../../../shared/models/fmnist-resnet8.safetensors', import.meta.url));
 const RESULTS = new URL('../results/', import.meta.url);
 const SAMPLE_SHAPE = [1, 28, 28];
-const EVAL_BATCH = 250;
 /** All convs but the stem. */
 const BLOCK_CONV = /^layer\d\.(c1|c2|short\.0)$/;
 const BUDGET: Budget = { kind: 'ratio', value: 2 };
@@ -127,28 +125,6 @@ function tensorBatches(engine: Engine, data: FashionMnist, batchSize: number): V
     inputs: engine.keep(engine.fromData(b.x, b.xShape)),
     labels: engine.keep(engine.fromData(b.y, [b.size])),
   }));
-}
-
-function evaluate(engine: Engine, model: nn.Module, data: FashionMnist): number {
-  model.eval();
-  let correct = 0;
-  for (const b of batches({
-    images: data.images,
-    labels: data.labels,
-    count: data.count,
-    sampleShape: SAMPLE_SHAPE,
-    batchSize: EVAL_BATCH,
-    normalize: FASHION_MNIST_NORMALIZATION,
-  })) {
-    const hits = engine.noGrad(() =>
-      engine.tidy(() =>
-        sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size]))),
-      ),
-    );
-    correct += hits.itemSync();
-    hits.dispose();
-  }
-  return correct / data.count;
 }
 
 async function loadModel(engine: Engine): Promise<ResNet8> {
@@ -290,7 +266,7 @@ async function main(): Promise<void> {
     });
   const totalParams = teacher.numParameters();
   const layerParams = layers.reduce((s, l) => s + denseCost(l.info).params, 0);
-  const denseAccuracy = evaluate(engine, teacher, test);
+  const denseAccuracy = testAccuracy(engine, teacher, test);
   console.log(
     `ResNet-8: ${totalParams} params, ${layerParams} in the ${layers.length} compressed convs; dense accuracy ${denseAccuracy.toFixed(4)} on ${test.count} test images (${testSource})`,
   );
@@ -372,7 +348,7 @@ async function main(): Promise<void> {
     const compressed = layers.filter((l) => factors.has(l.info.name));
     replaceLayers(model, compressed, (l) => decomposition.layer(factors.get(l.info.name)!, l.info, null));
     const paramsAfter = model.numParameters();
-    const noFineTune = evaluate(engine, model, test);
+    const noFineTune = testAccuracy(engine, model, test);
 
     // Fine-tune through single-candidate mixtures (the same function, differentiable in the
     // factors), then build the factorized layers from the tuned factors.
@@ -397,7 +373,7 @@ async function main(): Promise<void> {
     for (const m of mixtures) m.disposeCandidates();
     if (tuned.numParameters() !== paramsAfter)
       throw new Error(`${name}: parameter count changed in fine-tuning`);
-    const fineTuned = evaluate(engine, tuned, test);
+    const fineTuned = testAccuracy(engine, tuned, test);
 
     const { before, after } = selection.total;
     const arm: Arm = {

@@ -22,7 +22,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  argmax,
   batches,
   type CalibrationBatch,
   type Cost,
@@ -30,18 +29,16 @@ import {
   createEngine,
   denseCost,
   type Engine,
-  equal,
   type LayerInfo,
   layerInfo,
   type Metric,
   type NormPlugin,
   nn,
   type RankSelection,
-  sum,
   type Tensor,
 } from '@lowrank/core';
 import { loadWeightsFile } from '@lowrank/core/node';
-import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
+import { FASHION_MNIST_NORMALIZATION, loadFashionMnist } from '@lowrank/fashion-mnist';
 import { ResNet8 } from '@lowrank/models';
 import { sigma } from '@lowrank/norm-sigma';
 import { rankBudget } from '@lowrank/rank-budget';
@@ -49,6 +46,7 @@ import { rankEnergy } from '@lowrank/rank-energy';
 import { error } from '@lowrank/rank-error';
 import { rankVbmf } from '@lowrank/rank-vbmf';
 import { tucker2 } from '@lowrank/tucker2';
+import { testAccuracy } from '../common/accuracy.js';
 
 const MODELS = new URL('../../../shared/models/', import.meta.url);
 const RESULTS = new URL('../results/', import.meta.url);
@@ -90,29 +88,6 @@ interface Run {
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-/** Top-1 accuracy in eval mode without gradients (as examples/train-lenet5's `evaluate`). */
-function evaluate(engine: Engine, model: nn.Module, data: FashionMnist): number {
-  model.eval();
-  let correct = 0;
-  for (const b of batches({
-    images: data.images,
-    labels: data.labels,
-    count: data.count,
-    sampleShape: SAMPLE_SHAPE,
-    batchSize: BATCH,
-    normalize: FASHION_MNIST_NORMALIZATION,
-  })) {
-    const hits = engine.noGrad(() =>
-      engine.tidy(() =>
-        sum(equal(argmax(model.call(engine.fromData(b.x, b.xShape)), 1), engine.fromData(b.y, [b.size]))),
-      ),
-    );
-    correct += hits.itemSync();
-    hits.dispose();
-  }
-  return correct / data.count;
 }
 
 /** Input [H, W] of every Conv2d and Linear, recorded by forward hooks on one image. */
@@ -219,7 +194,7 @@ async function main(): Promise<void> {
   }
   console.log(`  rest (stem conv, BN, fc): params ${rest.params}, MACs ${rest.flops}`);
 
-  const denseAccuracy = evaluate(engine, model, data);
+  const denseAccuracy = testAccuracy(engine, model, data);
   console.log(`dense accuracy ${denseAccuracy.toFixed(4)}`);
 
   const context = { engine, decomposition, layers: layers.map(({ info, weight }) => ({ info, weight })) };
@@ -327,7 +302,7 @@ async function main(): Promise<void> {
       const actual = model.numParameters();
       if (actual !== after)
         throw new Error(`${selector} ${target}x: model has ${actual} params, selection says ${after}`);
-      const accuracy = evaluate(engine, model, data);
+      const accuracy = testAccuracy(engine, model, data);
       // Restore the dense layers for the next run (the originals were kept, not disposed).
       for (const l of layers) l.parent.replaceModule(l.childName, l.module);
       const flopsAfter = rest.flops + selection.total.after.flops;
@@ -351,7 +326,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  if (evaluate(engine, model, data) !== denseAccuracy) throw new Error('dense model not restored');
+  if (testAccuracy(engine, model, data) !== denseAccuracy) throw new Error('dense model not restored');
 
   const names = layers.map((l) => l.info.name);
   console.log();
