@@ -371,3 +371,4 @@ export function arbTensor(
 }
 
 export * from './conformance/decomposition.js';
+export * from './conformance/metric.js';
