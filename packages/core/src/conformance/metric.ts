@@ -37,7 +37,7 @@ export interface MetricConformanceOptions {
  * A whitening factor `L` (`L L^T = Sigma`) of inputs with strongly unequal, correlated
  * features: `Sigma = X^T X / n` for `X = Z M`, `M` random with decaying column scales.
  */
-export function correlatedWhitening(engine: Engine, p: number, seed: number): Tensor {
+function correlatedWhitening(engine: Engine, p: number, seed: number): Tensor {
   const rng = new SeededRandom(seed);
   const n = 4 * p;
   const m = matrix(
