@@ -1,6 +1,6 @@
 import { type LayerInfo, nn } from '@lowrank/core';
 import { metricConformance } from '@lowrank/core/testing';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tr } from '../src/index.js';
 
 /** Every ring rank 2, capped by its bound. */
@@ -21,6 +21,9 @@ describe('TR under the whitened (Sigma) metric through decomposeWithMetric', () 
         ranks: rankTwo,
       },
     ],
+  });
+  it('declares no native Sigma algorithm, so these checks exercise the generic refinement', () => {
+    expect(tr().metrics ?? ['frobenius']).not.toContain('whitened');
   });
   for (const c of checks) it(c.name, c.run);
 });

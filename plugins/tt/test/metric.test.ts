@@ -1,6 +1,6 @@
 import { nn } from '@lowrank/core';
 import { metricConformance } from '@lowrank/core/testing';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tt } from '../src/index.js';
 
 describe('TT under the whitened (Sigma) metric through decomposeWithMetric', () => {
@@ -15,6 +15,9 @@ describe('TT under the whitened (Sigma) metric through decomposeWithMetric', () 
         ranks: () => [3, 4],
       },
     ],
+  });
+  it('declares no native Sigma algorithm, so these checks exercise the generic refinement', () => {
+    expect(tt().metrics ?? ['frobenius']).not.toContain('whitened');
   });
   for (const c of checks) it(c.name, c.run);
 });
