@@ -66,10 +66,11 @@ export function runBackward(
         grads.set(out, dy);
         return dy;
       });
-      const inputGrads = engine.tidy(() => node.gradFn(dys, node.saved));
+      const needed = node.inputs.map((input) => input.requiresGrad || targetSet?.has(input) === true);
+      const inputGrads = engine.tidy(() => node.gradFn(dys, node.saved, needed));
       node.inputs.forEach((input, i) => {
         const g = inputGrads[i];
-        if (!g || (!input.requiresGrad && !targetSet?.has(input))) return;
+        if (!g || !needed[i]) return;
         if (!shapesEqual(g.shape, input.shape)) {
           throw new Error(
             `backward: the gradient of '${node.op}' for input ${i} has shape ${formatShape(g.shape)}, expected ${formatShape(input.shape)} (a bug in that op's gradient)`,

@@ -9,9 +9,11 @@ export interface SavedTensors {
 
 /**
  * Computes the gradients of an op's inputs from the gradients of its outputs. Entries
- * may be null for inputs that take no gradient (indices, masks).
+ * may be null for inputs that take no gradient (indices, masks). `needed[i]` says whether
+ * input i's gradient is used at all: an op may return null there to skip costly work
+ * (a first conv's gradient with respect to the images).
  */
-export type GradFn = (dys: Tensor[], saved: SavedTensors) => (Tensor | null)[];
+export type GradFn = (dys: Tensor[], saved: SavedTensors, needed: readonly boolean[]) => (Tensor | null)[];
 
 let nextNodeId = 0;
 

@@ -63,9 +63,13 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
       'conv2d',
       [x, w],
       attrs,
-      (dys, saved) => [
-        x.engine.runKernel('conv2dGradInput', [dys[0], saved.inputs[1]], { ...attrs, inputShape })[0],
-        x.engine.runKernel('conv2dGradFilter', [saved.inputs[0], dys[0]], { ...attrs, filterShape })[0],
+      (dys, saved, needed) => [
+        needed[0]
+          ? x.engine.runKernel('conv2dGradInput', [dys[0], saved.inputs[1]], { ...attrs, inputShape })[0]
+          : null,
+        needed[1]
+          ? x.engine.runKernel('conv2dGradFilter', [saved.inputs[0], dys[0]], { ...attrs, filterShape })[0]
+          : null,
       ],
       { inputs: true },
     )[0];

@@ -36,7 +36,13 @@ function binary(
   op: BinaryOp,
   a: TensorOrNumber,
   b: TensorOrNumber,
-  grad?: (dy: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null],
+  grad?: (
+    dy: Tensor,
+    a: Tensor,
+    b: Tensor,
+    y: Tensor,
+    needed: readonly boolean[],
+  ) => [Tensor | null, Tensor | null],
 ): Tensor {
   if (typeof a === 'number' && typeof b === 'number') {
     throw new TypeError(`${op}: at least one operand must be a tensor`);
@@ -49,9 +55,12 @@ function binary(
     [ta, tb],
     { op },
     grad &&
-      ((dys, saved) => {
-        const [ga, gb] = grad(dys[0], saved.inputs[0], saved.inputs[1], saved.outputs[0]);
-        return [ga && sumToShape(ga, ta.shape), gb && sumToShape(gb, tb.shape)];
+      ((dys, saved, needed) => {
+        const [ga, gb] = grad(dys[0], saved.inputs[0], saved.inputs[1], saved.outputs[0], needed);
+        return [
+          ga && needed[0] ? sumToShape(ga, ta.shape) : null,
+          gb && needed[1] ? sumToShape(gb, tb.shape) : null,
+        ];
       }),
     { inputs: grad !== undefined, outputs: op === 'pow' },
   )[0];
@@ -65,9 +74,12 @@ export const add = (a: TensorOrNumber, b: TensorOrNumber): Tensor => binary('add
 export const sub = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
   binary('sub', a, b, (dy) => [dy, neg(dy)]);
 export const mul = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
-  binary('mul', a, b, (dy, x, y) => [mul(dy, y), mul(dy, x)]);
+  binary('mul', a, b, (dy, x, y, _, needed) => [needed[0] ? mul(dy, y) : null, needed[1] ? mul(dy, x) : null]);
 export const div = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
-  binary('div', a, b, (dy, x, y) => [div(dy, y), neg(div(mul(dy, x), square(y)))]);
+  binary('div', a, b, (dy, x, y, _, needed) => [
+    needed[0] ? div(dy, y) : null,
+    needed[1] ? neg(div(mul(dy, x), square(y))) : null,
+  ]);
 /** a^b; the gradient for b uses log(a) and is taken only where a > 0. */
 export const pow = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
   binary('pow', a, b, (dy, x, e, y) => [

@@ -41,25 +41,26 @@ function matmul2(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
     'matmul',
     [a, b],
     { transA, transB },
-    (dys, saved) => {
+    (dys, saved, needed) => {
       const dy = dys[0];
       const [x, w] = saved.inputs;
-      let da: Tensor;
-      let db: Tensor;
+      // Each product only when its input needs a gradient (a first layer's input does not).
+      let da: Tensor | null = null;
+      let db: Tensor | null = null;
       if (!transA && !transB) {
-        da = matmul2(dy, w, false, true);
-        db = matmul2(x, dy, true, false);
+        if (needed[0]) da = matmul2(dy, w, false, true);
+        if (needed[1]) db = matmul2(x, dy, true, false);
       } else if (!transA && transB) {
-        da = matmul2(dy, w, false, false);
-        db = matmul2(dy, x, true, false);
+        if (needed[0]) da = matmul2(dy, w, false, false);
+        if (needed[1]) db = matmul2(dy, x, true, false);
       } else if (transA && !transB) {
-        da = matmul2(w, dy, false, true);
-        db = matmul2(x, dy, false, false);
+        if (needed[0]) da = matmul2(w, dy, false, true);
+        if (needed[1]) db = matmul2(x, dy, false, false);
       } else {
-        da = matmul2(w, dy, true, true);
-        db = matmul2(dy, x, true, true);
+        if (needed[0]) da = matmul2(w, dy, true, true);
+        if (needed[1]) db = matmul2(dy, x, true, true);
       }
-      return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
+      return [da && sumToShape(da, a.shape), db && sumToShape(db, b.shape)];
     },
     { inputs: true },
   )[0];

@@ -1,6 +1,7 @@
 import { allocArray, type DataArray, type DType, promoteTypes } from '../../dtype.js';
 import type { BinaryOp, UnaryOp } from '../../kernels.js';
 import { broadcastShapes, broadcastStrides, type Shape, shapesEqual } from '../../shape.js';
+import { ARITHMETIC_LOOPS, ARITHMETIC_UNARY_LOOPS, type BinaryLoops, type UnaryLoop } from './arithmetic-loops.js';
 import { forEachRow } from './strided.js';
 
 type Fn1 = (x: number) => number;
@@ -75,45 +76,37 @@ const BINARY: Record<BinaryOp, Fn2> = {
 /** Ops that map integers to integers keep int32; the rest produce float32 from int32. */
 const INT_PRESERVING = new Set<UnaryOp>(['neg', 'abs', 'sign', 'square', 'floor', 'ceil', 'round', 'relu']);
 
-// One loop closure per op, so that V8 sees a single callee at each call site and inlines it.
-function makeUnaryLoop(f: Fn1) {
-  return (x: DataArray, out: DataArray): void => {
+// Generic loops from a per-op callback, for the ops without written-out loops (arithmetic-loops.ts).
+function makeUnaryLoop(f: Fn1): UnaryLoop {
+  return (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
   };
 }
-function makeBinaryLoops(f: Fn2) {
+function makeBinaryLoops(f: Fn2): BinaryLoops {
   return {
-    same(a: DataArray, b: DataArray, out: DataArray): void {
+    same(a, b, out) {
       for (let i = 0; i < out.length; i++) out[i] = f(a[i], b[i]);
     },
-    scalarB(a: DataArray, s: number, out: DataArray): void {
+    scalarB(a, s, out) {
       for (let i = 0; i < out.length; i++) out[i] = f(a[i], s);
     },
-    scalarA(s: number, b: DataArray, out: DataArray): void {
+    scalarA(s, b, out) {
       for (let i = 0; i < out.length; i++) out[i] = f(s, b[i]);
     },
-    strided(
-      a: DataArray,
-      ia: number,
-      sa: number,
-      b: DataArray,
-      ib: number,
-      sb: number,
-      out: DataArray,
-      o: number,
-      n: number,
-    ): void {
+    strided(a, ia, sa, b, ib, sb, out, o, n) {
       for (let i = 0; i < n; i++) out[o + i] = f(a[ia + i * sa], b[ib + i * sb]);
     },
   };
 }
 
-const UNARY_LOOPS = Object.fromEntries(
-  Object.entries(UNARY).map(([k, f]) => [k, makeUnaryLoop(f)]),
-) as Record<UnaryOp, ReturnType<typeof makeUnaryLoop>>;
-const BINARY_LOOPS = Object.fromEntries(
-  Object.entries(BINARY).map(([k, f]) => [k, makeBinaryLoops(f)]),
-) as Record<BinaryOp, ReturnType<typeof makeBinaryLoops>>;
+const UNARY_LOOPS = {
+  ...Object.fromEntries(Object.entries(UNARY).map(([k, f]) => [k, makeUnaryLoop(f)])),
+  ...ARITHMETIC_UNARY_LOOPS,
+} as Record<UnaryOp, UnaryLoop>;
+const BINARY_LOOPS = {
+  ...Object.fromEntries(Object.entries(BINARY).map(([k, f]) => [k, makeBinaryLoops(f)])),
+  ...ARITHMETIC_LOOPS,
+} as Record<BinaryOp, BinaryLoops>;
 
 export function unaryOutDtype(op: UnaryOp, dtype: DType): DType {
   return dtype === 'int32' && !INT_PRESERVING.has(op) ? 'float32' : dtype;

@@ -66,10 +66,11 @@ function walk(
             if (adjoint) {
               for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += col[dst + ow];
             } else {
-              col.fill(0, dst, dst + lo);
+              // The fills are usually empty; a call per row would cost more than the copy.
+              if (lo > 0) col.fill(0, dst, dst + lo);
               if (sw === 1) for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow];
               else for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
-              col.fill(0, dst + hi, dst + outW);
+              if (hi < outW) col.fill(0, dst + hi, dst + outW);
             }
           }
         }
