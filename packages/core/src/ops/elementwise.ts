@@ -74,7 +74,10 @@ export const add = (a: TensorOrNumber, b: TensorOrNumber): Tensor => binary('add
 export const sub = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
   binary('sub', a, b, (dy) => [dy, neg(dy)]);
 export const mul = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
-  binary('mul', a, b, (dy, x, y, _, needed) => [needed[0] ? mul(dy, y) : null, needed[1] ? mul(dy, x) : null]);
+  binary('mul', a, b, (dy, x, y, _, needed) => [
+    needed[0] ? mul(dy, y) : null,
+    needed[1] ? mul(dy, x) : null,
+  ]);
 export const div = (a: TensorOrNumber, b: TensorOrNumber): Tensor =>
   binary('div', a, b, (dy, x, y, _, needed) => [
     needed[0] ? div(dy, y) : null,

@@ -1,7 +1,12 @@
 import { allocArray, type DataArray, type DType, promoteTypes } from '../../dtype.js';
 import type { BinaryOp, UnaryOp } from '../../kernels.js';
 import { broadcastShapes, broadcastStrides, type Shape, shapesEqual } from '../../shape.js';
-import { ARITHMETIC_LOOPS, ARITHMETIC_UNARY_LOOPS, type BinaryLoops, type UnaryLoop } from './arithmetic-loops.js';
+import {
+  ARITHMETIC_LOOPS,
+  ARITHMETIC_UNARY_LOOPS,
+  type BinaryLoops,
+  type UnaryLoop,
+} from './arithmetic-loops.js';
 import { forEachRow } from './strided.js';
 
 type Fn1 = (x: number) => number;
