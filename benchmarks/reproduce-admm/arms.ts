@@ -1,5 +1,5 @@
 import { type AdmmLayer, type AdmmRoundReport, admmTrain, factorizeLayers } from '@lowrank/admm';
-import { type Engine, optim } from '@lowrank/core';
+import { type Engine, nn, optim } from '@lowrank/core';
 import type { FashionMnist } from '@lowrank/fashion-mnist';
 import { LeNet5 } from '@lowrank/models';
 import { tt } from '@lowrank/tt';
@@ -49,17 +49,53 @@ export interface ArmResult {
   seconds: number;
 }
 
+/** The dense model every arm of a schedule starts from, as safetensors, with its test accuracy. */
+export interface Pretrained {
+  weights: Uint8Array;
+  accuracy: number;
+}
+
 /**
- * One arm of one schedule. Every arm first trains LeNet-5 densely for `split.pretrain`
- * epochs from the same seed (so the three arms share that model exactly), then:
- * dense trains on; direct decomposes at the planned TT ranks and fine-tunes; admm runs
- * ADMM rounds, decomposes and fine-tunes. Every arm spends `split.total` epochs.
+ * The shared dense pretraining: LeNet-5 from the seed, trained for `split.pretrain`
+ * epochs. It runs once per schedule and every arm loads it, so the arms share that model
+ * exactly (and a parallel run does not train it once per arm).
+ */
+export async function pretrain(
+  engine: Engine,
+  split: Split,
+  data: { train: FashionMnist; test: FashionMnist },
+  recipe: Recipe,
+  log: (line: string) => void,
+): Promise<Pretrained> {
+  engine.seed(recipe.seed);
+  const model = new LeNet5(engine);
+  await train(engine, model, data.train, recipe, {
+    epochs: split.pretrain,
+    firstEpoch: 0,
+    schedule: optim.oneCycleSchedule({
+      maxLr: recipe.lr,
+      total: split.pretrain * stepsPerEpoch(data.train, recipe),
+    }),
+    onEpoch: (e, loss) => log(`pretrain epoch ${e + 1}/${split.pretrain}: loss ${loss.toFixed(4)}`),
+  });
+  const accuracy = await evaluate(engine, model, data.test);
+  log(`pretrained dense accuracy ${accuracy.toFixed(4)}`);
+  const weights = await nn.saveModule(model);
+  model.dispose();
+  return { weights, accuracy };
+}
+
+/**
+ * One arm of one schedule, from the shared pretrained model: dense trains on; direct
+ * decomposes at the planned TT ranks and fine-tunes; admm runs ADMM rounds, decomposes
+ * and fine-tunes. Every arm spends `split.total` epochs, pretraining included.
  */
 export async function runArm(
   engine: Engine,
   arm: ArmName,
   split: Split,
   plan: RankPlan,
+  pretrained: Pretrained,
   data: { train: FashionMnist; test: FashionMnist },
   recipe: Recipe & { rho: number },
   log: (line: string) => void,
@@ -67,15 +103,9 @@ export async function runArm(
   const started = performance.now();
   engine.seed(recipe.seed);
   const model = new LeNet5(engine);
+  nn.loadWeights(model, pretrained.weights);
+  const pretrainAccuracy = pretrained.accuracy;
   const perEpoch = stepsPerEpoch(data.train, recipe);
-  await train(engine, model, data.train, recipe, {
-    epochs: split.pretrain,
-    firstEpoch: 0,
-    schedule: optim.oneCycleSchedule({ maxLr: recipe.lr, total: split.pretrain * perEpoch }),
-    onEpoch: (e, loss) => log(`pretrain epoch ${e + 1}/${split.pretrain}: loss ${loss.toFixed(4)}`),
-  });
-  const pretrainAccuracy = await evaluate(engine, model, data.test);
-  log(`pretrained dense accuracy ${pretrainAccuracy.toFixed(4)}`);
   const rest = split.total - split.pretrain;
   const cosine = (epochs: number) => optim.cosineSchedule({ base: recipe.lrAfter, total: epochs * perEpoch });
   const onEpoch = (what: string, epochs: number, first: number) => (e: number, loss: number) =>

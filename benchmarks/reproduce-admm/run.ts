@@ -15,8 +15,8 @@
  * dense,direct,admm, --data full|bundled (full), --train-size N (the first N training images),
  * --backend cpu|webgpu, --rho (0.005; a comma list runs one admm arm per value, the paper's
  * Fig. 3 sweep), --ratio (10), --rank-rule equal|budget (equal),
- * --batch-size (64), --lr (0.05), --lr-after (0.01), --seed (0), --parallel (each schedule x
- * arm in its own process), --out FILE (results/admm.json). A run that is smaller than the
+ * --batch-size (64), --lr (0.05), --lr-after (0.01), --seed (0), --parallel (each schedule's
+ * pretraining, then each arm, in its own process), --out FILE (results/admm.json). A run that is smaller than the
  * full protocol is marked "reduced" in the JSON, with the reasons.
  */
 import { spawn } from 'node:child_process';
@@ -30,7 +30,16 @@ import { createEngine } from '@lowrank/core';
 import { type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
 import { LeNet5 } from '@lowrank/models';
 import { tt } from '@lowrank/tt';
-import { ARMS, type ArmName, type ArmResult, runArm, type Split, splitEpochs } from './arms.js';
+import {
+  ARMS,
+  type ArmName,
+  type ArmResult,
+  type Pretrained,
+  pretrain,
+  runArm,
+  type Split,
+  splitEpochs,
+} from './arms.js';
 import { planRanks, type RankPlan } from './ranks.js';
 import { openEngine, type Recipe } from './training.js';
 
@@ -60,6 +69,8 @@ interface Settings {
   out: string;
   job: string | null;
   jobOut: string | null;
+  /** A child job's shared pretrained model (the file a pretrain job wrote). */
+  pretrained: string | null;
 }
 
 function parseSettings(): Settings {
@@ -83,6 +94,7 @@ function parseSettings(): Settings {
       out: { type: 'string', default: fileURLToPath(new URL('../results/admm.json', import.meta.url)) },
       job: { type: 'string' },
       'job-out': { type: 'string' },
+      pretrained: { type: 'string' },
     },
   });
   const number = (flag: string, min: number, integer = true) => {
@@ -137,6 +149,7 @@ function parseSettings(): Settings {
     out: String(values.out),
     job: values.job ?? null,
     jobOut: values['job-out'] ?? null,
+    pretrained: values.pretrained ?? null,
   };
 }
 
@@ -181,15 +194,22 @@ function jobsOf(settings: Settings): Job[] {
   );
 }
 
-async function runJob(settings: Settings, job: Job): Promise<JobResult> {
+async function runJob(settings: Settings, job: Job, pretrained: Pretrained): Promise<JobResult> {
   const { schedule, arm, rho } = job;
   const data = await loadData(settings);
   const plan = await rankPlan(settings);
   const split = splitEpochs(settings.epochs[schedule]);
   const { engine, close } = await openEngine(settings.backend, settings.recipe.seed);
   try {
-    const result = await runArm(engine, arm, split, plan, data, { ...settings.recipe, rho }, (line) =>
-      console.log(`[${jobName(job)}] ${line}`),
+    const result = await runArm(
+      engine,
+      arm,
+      split,
+      plan,
+      pretrained,
+      data,
+      { ...settings.recipe, rho },
+      (line) => console.log(`[${jobName(job)}] ${line}`),
     );
     return { schedule, ...result, ...(arm === 'admm' ? { rho } : {}) };
   } finally {
@@ -197,30 +217,93 @@ async function runJob(settings: Settings, job: Job): Promise<JobResult> {
   }
 }
 
-/** Runs one job in a child process of this script and returns what it wrote. */
-function runChild(job: Job, dir: string): Promise<JobResult> {
-  const jobOut = join(dir, `${jobName(job).replaceAll(':', '-')}.json`);
-  const args = process.argv.slice(2).filter((a) => a !== '--parallel');
+/** The shared dense pretraining of one schedule, in this process. */
+async function runPretrain(settings: Settings, schedule: ScheduleName): Promise<Pretrained> {
+  const data = await loadData(settings);
+  const { engine, close } = await openEngine(settings.backend, settings.recipe.seed);
+  try {
+    return await pretrain(engine, splitEpochs(settings.epochs[schedule]), data, settings.recipe, (line) =>
+      console.log(`[${schedule}:pretrain] ${line}`),
+    );
+  } finally {
+    close();
+  }
+}
+
+/** A pretrained model as a child job passes it on: the weights beside a JSON of the accuracy. */
+function writePretrained(path: string, pretrained: Pretrained): void {
+  writeFileSync(`${path}.safetensors`, pretrained.weights);
+  writeFileSync(path, JSON.stringify({ accuracy: pretrained.accuracy }));
+}
+
+function readPretrained(path: string): Pretrained {
+  const { accuracy } = JSON.parse(readFileSync(path, 'utf8')) as { accuracy: number };
+  return { weights: new Uint8Array(readFileSync(`${path}.safetensors`)), accuracy };
+}
+
+/** Runs this script as a child process with `args` added; resolves when it exits cleanly. */
+function runChild(name: string, args: readonly string[]): Promise<void> {
+  const own = process.argv.slice(2).filter((a) => a !== '--parallel');
   const child = spawn(
     process.execPath,
-    [
-      ...process.execArgv,
-      fileURLToPath(import.meta.url),
-      ...args,
-      '--job',
-      jobName(job),
-      '--job-out',
-      jobOut,
-    ],
+    [...process.execArgv, fileURLToPath(import.meta.url), ...own, ...args],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`job ${jobName(job)} exited with code ${code}`));
-      else resolve(JSON.parse(readFileSync(jobOut, 'utf8')) as JobResult);
+      if (code !== 0) reject(new Error(`job ${name} exited with code ${code}`));
+      else resolve();
     });
   });
+}
+
+/**
+ * The parallel run: each schedule's pretraining in its own process, then each arm in its
+ * own process from that pretrained model.
+ */
+async function runParallel(settings: Settings, jobs: readonly Job[]): Promise<JobResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'reproduce-admm-'));
+  try {
+    const pretrainedFile = (schedule: ScheduleName) => join(dir, `${schedule}-pretrain.json`);
+    await Promise.all(
+      settings.schedules.map((schedule) =>
+        runChild(`${schedule}:pretrain`, [
+          '--job',
+          `${schedule}:pretrain`,
+          '--job-out',
+          pretrainedFile(schedule),
+        ]),
+      ),
+    );
+    return await Promise.all(
+      jobs.map(async (job) => {
+        const out = join(dir, `${jobName(job).replaceAll(':', '-')}.json`);
+        await runChild(jobName(job), [
+          '--job',
+          jobName(job),
+          '--job-out',
+          out,
+          '--pretrained',
+          pretrainedFile(job.schedule),
+        ]);
+        return JSON.parse(readFileSync(out, 'utf8')) as JobResult;
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The sequential run: each schedule pretrained once, in this process, then its arms. */
+async function runSequential(settings: Settings, jobs: readonly Job[]): Promise<JobResult[]> {
+  const results: JobResult[] = [];
+  for (const schedule of settings.schedules) {
+    const pretrained = await runPretrain(settings, schedule);
+    for (const job of jobs.filter((j) => j.schedule === schedule))
+      results.push(await runJob(settings, job, pretrained));
+  }
+  return results;
 }
 
 function reducedReasons(settings: Settings, trainCount: number): string[] {
@@ -246,13 +329,15 @@ const pct = (x: number | undefined) => (x === undefined ? '' : (100 * x).toFixed
 async function main(): Promise<void> {
   const settings = parseSettings();
   if (settings.job) {
-    const [schedule, arm, rho] = settings.job.split(':') as [ScheduleName, ArmName, string?];
-    const result = await runJob(settings, {
-      schedule,
-      arm,
-      rho: rho === undefined ? settings.rhos[0] : Number(rho),
-    });
-    writeFileSync(String(settings.jobOut), JSON.stringify(result));
+    const [schedule, arm, rho] = settings.job.split(':') as [ScheduleName, ArmName | 'pretrain', string?];
+    const out = String(settings.jobOut);
+    if (arm === 'pretrain') {
+      writePretrained(out, await runPretrain(settings, schedule));
+      return;
+    }
+    if (!settings.pretrained) throw new Error(`job ${settings.job}: --pretrained is missing`);
+    const job = { schedule, arm, rho: rho === undefined ? settings.rhos[0] : Number(rho) };
+    writeFileSync(out, JSON.stringify(await runJob(settings, job, readPretrained(settings.pretrained))));
     return;
   }
   const plan = await rankPlan(settings);
@@ -264,18 +349,7 @@ async function main(): Promise<void> {
     `${data.train.count} training / ${data.test.count} test images (${settings.data}), backend ${settings.backend}, rho ${settings.rhos.join(', ')}`,
   );
   const jobs = jobsOf(settings);
-  let results: JobResult[];
-  if (settings.parallel) {
-    const dir = mkdtempSync(join(tmpdir(), 'reproduce-admm-'));
-    try {
-      results = await Promise.all(jobs.map((job) => runChild(job, dir)));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  } else {
-    results = [];
-    for (const job of jobs) results.push(await runJob(settings, job));
-  }
+  const results = settings.parallel ? await runParallel(settings, jobs) : await runSequential(settings, jobs);
 
   const schedules = settings.schedules.map((name) => {
     const split: Split = splitEpochs(settings.epochs[name]);
