@@ -47,7 +47,8 @@ function randomCores(
  * TR-ALS (Zhao et al. 2016): each core in turn is the least-squares solution against the
  * product of the other cores (the cyclic subchain), `min ‖D_k g - X_k‖` with `D_k` the
  * subchain as `(prod_{j != k} n_j) x (R_k R_{k+1})` and `X_k` the tensor unfolded with mode `k`
- * last. Each update can only lower the error, so the trace reported after each sweep does not
+ * last, solved as a proximal step (`linalg.proximalSolve`) so it stays a descent step when
+ * `D_k` is nearly singular. Each update can only lower the error, so the trace reported after each sweep does not
  * increase; sweeps stop when it changes by less than `tol`.
  */
 export function trAls(x: linalg.NdArray, ranks: readonly number[], options: TrAlsOptions = {}): TrCores {
@@ -112,8 +113,18 @@ function updateCore(cores: TrCores, k: number, xk: linalg.Matrix): number {
       for (let a = 0; a < rk; a++) design.data[dst + a * rk1] = chain.data[src + a];
     }
   }
-  const { x: g } = linalg.lstsq(design, xk);
   const core = cores[k];
+  const current = linalg.zeros(rk * rk1, nk);
+  for (let a = 0; a < rk; a++)
+    for (let i = 0; i < nk; i++)
+      for (let b = 0; b < rk1; b++) current.data[(a * rk1 + b) * nk + i] = core.data[(a * nk + i) * rk1 + b];
+  // A proximal step, not a bare least-squares solve: a rank-1 bond makes the design nearly
+  // singular, and the minimum-norm solution's huge entries would lose the residual to rounding.
+  const g = linalg.proximalSolve(
+    linalg.matmul(design, design, { transA: true }),
+    linalg.matmul(design, xk, { transA: true }),
+    current,
+  );
   for (let a = 0; a < rk; a++)
     for (let i = 0; i < nk; i++)
       for (let b = 0; b < rk1; b++) core.data[(a * nk + i) * rk1 + b] = g.data[(a * rk1 + b) * nk + i];

@@ -1,6 +1,5 @@
 import { linalg } from '@lowrank/core';
 import type { Tucker2Result } from './hooi.js';
-import { proximalSolve } from './proximal-solve.js';
 import { solveV, type VSolve } from './v-solve.js';
 
 export interface SigmaAlsOptions {
@@ -21,7 +20,7 @@ export interface SigmaAlsOptions {
  * will do: only Sigma is used, and `L` for the error). Each sweep updates `V` (see
  * `solveV`), `U` (`U (Mg Sigma Mg^T) = W_mat Sigma Mg^T`, `Mg = G_(1) Q^T`) and `G`
  * (`G_(1) (Q^T Sigma Q) = U^T W_mat Sigma Q`, for orthonormal `U`), each as a proximal
- * least-squares step (`proximalSolve`) so a singular Sigma cannot blow it up.
+ * least-squares step (`linalg.proximalSolve`) so a singular Sigma cannot blow it up.
  *
  * After the `V` and `U` updates the factor is re-orthonormalised, `V = Q_v R_v` with
  * `R_v` folded into the core (`G x2 R_v`), likewise `U`: `What` is unchanged and the
@@ -93,7 +92,7 @@ function updateU(
   const mg = coreTimesV(core, v);
   const a = linalg.matmul(linalg.matmul(mg, sigma), mg, { transB: true });
   const b = linalg.matmul(wSigma, mg, { transB: true });
-  return linalg.transpose(proximalSolve(a, linalg.transpose(b), linalg.transpose(u)));
+  return linalg.transpose(linalg.proximalSolve(a, linalg.transpose(b), linalg.transpose(u)));
 }
 
 /**
@@ -120,6 +119,6 @@ function updateCore(
   const s = timesQ(linalg.transpose(timesQ(sigma)));
   const rhs = timesQ(linalg.matmul(u, wSigma, { transA: true }));
   const previous = linalg.matrix(r1, rk, core.data);
-  const g = linalg.transpose(proximalSolve(s, linalg.transpose(rhs), linalg.transpose(previous)));
+  const g = linalg.transpose(linalg.proximalSolve(s, linalg.transpose(rhs), linalg.transpose(previous)));
   return linalg.ndarray([r1, r2, k], g.data);
 }

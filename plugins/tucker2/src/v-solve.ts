@@ -1,5 +1,4 @@
 import { linalg } from '@lowrank/core';
-import { meanDiagonal, PROXIMAL_WEIGHT, proximalSolve } from './proximal-solve.js';
 
 /**
  * Largest `I*R2` (the unknowns of the `V` update) solved by forming `N` and a dense
@@ -35,7 +34,7 @@ export interface VSystem {
  * (ALGORITHMS.md, Tucker2-ALS-Sigma): `N vec(V) = rhs` with `C = G x1 U`,
  * `N[(s,b),(s',b')] = sum_{k,k'} Sigma[(s,k),(s',k')] M[(b,k),(b',k')]`, `M = C_(2..)^T
  * C_(2..)` (`C` as `O x R2 K`), `rhs[(s,b)] = sum_{t,k} (W_mat Sigma)[t,(s,k)] C[t,b,k]`.
- * `vec(V)` is row-major (`s*R2 + b`). Solved as a proximal step (see `proximalSolve`):
+ * `vec(V)` is row-major (`s*R2 + b`). Solved as a proximal step (see `linalg.proximalSolve`):
  * densely when `I*R2 <= DENSE_V_SOLVE_MAX` (or asked), else by preconditioned CG.
  */
 export function solveV(system: VSystem, method: VSolve = 'auto'): linalg.Matrix {
@@ -55,7 +54,7 @@ export function solveV(system: VSystem, method: VSolve = 'auto'): linalg.Matrix 
   const dense = method === 'dense' || (method === 'auto' && n <= DENSE_V_SOLVE_MAX);
   if (dense) {
     const normal = denseNormalMatrix(sigma, m, inChannels, r2, k);
-    const x = proximalSolve(normal, linalg.matrix(n, 1, rhs.data), linalg.matrix(n, 1, v.data));
+    const x = linalg.proximalSolve(normal, linalg.matrix(n, 1, rhs.data), linalg.matrix(n, 1, v.data));
     return linalg.matrix(inChannels, r2, x.data);
   }
   return matrixFree(system, m, rhs, k);
@@ -109,7 +108,7 @@ function matrixFree(system: VSystem, m: linalg.Matrix, rhs: linalg.Matrix, k: nu
   const inChannels = v.rows;
   const p = inChannels * k;
   const n = inChannels * r2;
-  const mu = (PROXIMAL_WEIGHT * normalTrace(sigma, m, inChannels, r2, k)) / n;
+  const mu = (linalg.PROXIMAL_WEIGHT * normalTrace(sigma, m, inChannels, r2, k)) / n;
   if (!(mu > 0)) return linalg.clone(v);
   const d = linalg.unfold(linalg.modeProduct(core, linalg.gram(u, 'AtA'), 0), 1);
   const apply = (x: Float64Array, out: Float64Array) => {
@@ -178,6 +177,6 @@ function normalTrace(
 
 /** A Cholesky factor of a semidefinite preconditioner block, jittered as needed (identity when it is zero). */
 function definiteFactor(a: linalg.Matrix): linalg.Matrix {
-  if (!(meanDiagonal(a) > 0)) return linalg.eye(a.rows);
+  if (!(linalg.meanDiagonal(a) > 0)) return linalg.eye(a.rows);
   return linalg.cholesky(a, { jitter: true }).L;
 }

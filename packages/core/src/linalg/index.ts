@@ -37,6 +37,7 @@ export {
   zeros,
 } from './matrix.js';
 export { khatriRao, kron } from './products.js';
+export { meanDiagonal, PROXIMAL_WEIGHT, type ProximalSolveOptions, proximalSolve } from './proximal.js';
 export { type QR, qr } from './qr.js';
 export { type RandomizedSvdOptions, randomizedSvd } from './randomized.js';
 export {
