@@ -37,4 +37,16 @@ export class LeNet5 extends nn.Module {
       return child('fc3').call(h);
     });
   }
+
+  /** `forward` as ONNX; children are written by name, so a compressed model's replacements are. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    const pool = (x: string) =>
+      g.node('MaxPool', [x], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } });
+    let h = pool(g.node('Relu', [g.child('conv1', input)]));
+    h = pool(g.node('Relu', [g.child('conv2', h)]));
+    h = g.node('Flatten', [h], { axis: { int: 1 } });
+    h = g.node('Relu', [g.child('fc1', h)]);
+    h = g.node('Relu', [g.child('fc2', h)]);
+    return g.child('fc3', h);
+  }
 }

@@ -51,6 +51,14 @@ export class BasicBlock extends nn.Module {
       return relu(add(main, skip));
     });
   }
+
+  /** `forward` as ONNX: the residual sum is an Add node, the identity shortcut the input itself. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    const h = g.node('Relu', [g.child('b1', g.child('c1', input))]);
+    const main = g.child('b2', g.child('c2', h));
+    const skip = this.namedChildren().some(([name]) => name === 'short') ? g.child('short', input) : input;
+    return g.node('Relu', [g.node('Add', [main, skip])]);
+  }
 }
 
 /**
@@ -88,5 +96,10 @@ export class ResNet8 extends nn.Module {
 
   forward(x: Tensor): Tensor {
     return this.engine.tidy(() => this.namedChildren().reduce((h, [, m]) => m.call(h), x));
+  }
+
+  /** The children in order, each written by name (so a compressed model's replacements are). */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return this.namedChildren().reduce((h, [name]) => g.child(name, h), input);
   }
 }

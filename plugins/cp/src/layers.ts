@@ -41,6 +41,11 @@ export class CpConv2d extends nn.Module {
       this.output.call(this.horizontal.call(this.vertical.call(this.input.call(x)))),
     );
   }
+
+  /** The four convs as four ONNX Conv nodes, so the export keeps the factorized size. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return g.child('output', g.child('horizontal', g.child('vertical', g.child('input', input))));
+  }
 }
 
 /** A linear layer as two: `I -> R` (`B^T`), then `R -> O` (`A diag(lambda)`) with the bias. */
@@ -67,6 +72,11 @@ export class CpLinear extends nn.Module {
 
   forward(x: Tensor): Tensor {
     return this.engine.tidy(() => this.output.call(this.input.call(x)));
+  }
+
+  /** The two linears as two ONNX nodes. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return g.child('output', g.child('input', input));
   }
 }
 

@@ -85,6 +85,16 @@ export class MixtureLayer<F = unknown> extends nn.Module {
     return this.engine.tidy(() => this.applyWeight(x, this.mixedWeight()));
   }
 
+  /**
+   * Refuses with the way out: the layer exists only during the search (the search puts the
+   * original layers back), so a model holding one was exported too early.
+   */
+  override toOnnx(): string {
+    throw new Error(
+      `rank-rene: layer '${this.info.name}' is a MixtureLayer, RENE's search-time layer, which has no ONNX form; export the model after the search, with the layer decomposed at the selected ranks (the decomposition plugin's layer(...)) or left dense`,
+    );
+  }
+
   /** The original layer's operation (conv with its stride, padding, dilation; or linear) with weight `w`. */
   applyWeight(x: Tensor, w: Tensor): Tensor {
     const { info } = this;

@@ -62,4 +62,9 @@ export class SvdConv2d extends nn.Module {
   forward(x: Tensor): Tensor {
     return this.engine.tidy(() => this.second.call(this.first.call(x)));
   }
+
+  /** The two convs as two ONNX Conv nodes, so the exported file holds the factors. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return g.child('second', g.child('first', input));
+  }
 }

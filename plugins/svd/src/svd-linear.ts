@@ -53,4 +53,9 @@ export class SvdLinear extends nn.Module {
   forward(x: Tensor): Tensor {
     return this.engine.tidy(() => this.second.call(this.first.call(x)));
   }
+
+  /** The two linears as two ONNX nodes, so the exported file holds the factors. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return g.child('second', g.child('first', input));
+  }
 }

@@ -81,4 +81,12 @@ export class TrConv2d extends nn.Module {
       return this.last.call(reshape(v, [batch, r0 * r1, ho, wo]));
     });
   }
+
+  /** `forward` in ONNX: the `R0` slices fold into the batch and back (a `0` keeps H and W as they are). */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    const [r0, r1, r2] = this.settings.ranks;
+    const o = new nn.OnnxShapes(g);
+    const v = g.child('core', o.reshape(g.child('first', input), [-1, r2, 0, 0]));
+    return g.child('last', o.reshape(v, [-1, r0 * r1, 0, 0]));
+  }
 }

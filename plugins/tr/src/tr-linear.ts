@@ -130,4 +130,28 @@ export class TrLinear extends nn.Module {
       return this.bias ? add(out, this.bias) : out;
     });
   }
+
+  /** `forward`'s contraction in ONNX, core by core: each core's Linear sees 2-D rows. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    const { outModes: m, inModes: n, ranks: r } = this.settings;
+    const d = m.length;
+    const r0 = r[0];
+    const o = new nn.OnnxShapes(g);
+    let nLeft = product(n) / n[d - 1];
+    const last = g.child(`core${d - 1}`, o.reshape(input, [-1, n[d - 1]]));
+    let state = o.transpose(o.reshape(last, [-1, nLeft, r[d - 1], m[d - 1], r0]), [0, 4, 3, 1, 2]);
+    let mDone = m[d - 1];
+    for (let k = d - 2; k >= 1; k--) {
+      nLeft /= n[k];
+      const z = g.child(`core${k}`, o.reshape(state, [-1, n[k] * r[k + 1]]));
+      state = o.transpose(o.reshape(z, [-1, r0, mDone, nLeft, r[k], m[k]]), [0, 1, 5, 2, 3, 4]);
+      mDone *= m[k];
+    }
+    const closing = o.transpose(o.reshape(state, [-1, r0, mDone, n[0], r[1]]), [0, 2, 3, 4, 1]);
+    const first = g.child('core0', o.reshape(closing, [-1, n[0] * r[1] * r0]));
+    const ordered = o.transpose(o.reshape(first, [-1, mDone, m[0]]), [0, 2, 1]);
+    // The traced input's rank ([N, features] when the trace did not reach the layer).
+    const out = o.reshapeLike(ordered, input, g.inputShape?.length ?? 2, mDone * m[0]);
+    return this.bias ? g.node('Add', [out, g.initializer('bias', this.bias)]) : out;
+  }
 }

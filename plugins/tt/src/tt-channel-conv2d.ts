@@ -138,4 +138,36 @@ export class TtChannelConv2d extends nn.Module {
       return this.bias ? add(y, reshape(this.bias, [1, done, 1, 1])) : y;
     });
   }
+
+  /**
+   * `forward` in ONNX. The channel cores act on each position alone, so their Linears see
+   * 2-D `[-1, channels]` rows (batch and positions merged); the positions come back for the conv.
+   */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    const { outModes, inModes, ranks } = this.settings;
+    const a = outModes.length;
+    const b = inModes.length;
+    const r = [1, ...ranks, 1];
+    const o = new nn.OnnxShapes(g);
+    const channelsLast = o.transpose(input, [0, 2, 3, 1]);
+    let state = o.reshape(channelsLast, [-1, inModes[b - 1]]);
+    for (let j = b - 1; j >= 0; j--) {
+      const y = g.child(`in${j}`, state);
+      state = j > 0 ? o.reshape(y, [-1, inModes[j - 1] * r[a + 1 + j]]) : y;
+    }
+    const conv = g.child('core', o.transpose(o.reshapeLike(state, channelsLast, 4, r[a + 1]), [0, 3, 1, 2]));
+    const convLast = o.transpose(conv, [0, 2, 3, 1]);
+    let out = o.reshape(convLast, [-1, r[a]]);
+    for (let j = a - 1; j >= 0; j--) {
+      const y = o.reshape(g.child(`out${j}`, out), [-1, r[j], outModes[j]]);
+      out = o.reshape(o.transpose(y, [0, 2, 1]), [-1, r[j]]);
+    }
+    // Rows of (o_a..o_1) -> (o_1..o_a), then back to [N, O, Ho, Wo]. The bias is added while the
+    // channels are last, where it broadcasts as it is (its initializer keeps its own shape).
+    const modes = o.reshape(out, [-1, ...[...outModes].reverse()]);
+    const ordered = o.transpose(modes, [0, ...Array.from({ length: a }, (_, t) => a - t)]);
+    const y = o.reshapeLike(ordered, convLast, 4, product(outModes));
+    const biased = this.bias ? g.node('Add', [y, g.initializer('bias', this.bias)]) : y;
+    return o.transpose(biased, [0, 3, 1, 2]);
+  }
 }

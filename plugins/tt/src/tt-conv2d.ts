@@ -69,4 +69,9 @@ export class TtConv2d extends nn.Module {
   forward(x: Tensor): Tensor {
     return this.engine.tidy(() => this.last.call(this.core.call(this.first.call(x))));
   }
+
+  /** The three convs as three ONNX Conv nodes, so the exported file holds the cores. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return g.child('last', g.child('core', g.child('first', input)));
+  }
 }

@@ -105,4 +105,28 @@ export class TtLinear extends nn.Module {
       return this.bias ? add(out, this.bias) : out;
     });
   }
+
+  /** `forward`'s contraction in ONNX, core by core: each core's Linear sees a 2-D `[-1, n_k r_k]`. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    const { outModes, inModes, ranks } = this.settings;
+    const d = outModes.length;
+    const r = [1, ...ranks, 1];
+    const o = new nn.OnnxShapes(g);
+    let mDone = 1;
+    let nLeft = product(inModes) / inModes[d - 1];
+    let state = o.reshape(input, [-1, inModes[d - 1]]);
+    for (let k = d - 1; k >= 0; k--) {
+      const y = o.reshape(g.child(`core${k}`, state), [-1, mDone, nLeft, r[k], outModes[k]]);
+      const moved = o.transpose(y, [0, 4, 1, 2, 3]);
+      mDone *= outModes[k];
+      if (k === 0) state = moved;
+      else {
+        nLeft /= inModes[k - 1];
+        state = o.reshape(moved, [-1, inModes[k - 1] * r[k]]);
+      }
+    }
+    // The traced input's rank ([N, features] when the trace did not reach the layer).
+    const out = o.reshapeLike(state, input, g.inputShape?.length ?? 2, mDone);
+    return this.bias ? g.node('Add', [out, g.initializer('bias', this.bias)]) : out;
+  }
 }

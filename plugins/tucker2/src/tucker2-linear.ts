@@ -64,4 +64,9 @@ export class Tucker2Linear extends nn.Module {
   forward(x: Tensor): Tensor {
     return this.engine.tidy(() => this.last.call(this.core.call(this.first.call(x))));
   }
+
+  /** The three linears as three ONNX nodes, so the exported file holds the factors. */
+  override toOnnx(g: nn.OnnxEmitter, input: string): string {
+    return g.child('last', g.child('core', g.child('first', input)));
+  }
 }

@@ -3,6 +3,7 @@ import { logSoftmax, softmax } from '../ops/activation.js';
 import { gelu, relu, sigmoid, tanh } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 /** An elementwise activation as a module (no parameters). */
 abstract class Activation extends Module {
@@ -18,6 +19,9 @@ export class ReLU extends Activation {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    return g.node('Relu', [input]);
+  }
 }
 
 export class GELU extends Activation {
@@ -26,6 +30,15 @@ export class GELU extends Activation {
   }
   forward(x: Tensor): Tensor {
     return gelu(x);
+  }
+  /** The exact (erf) GELU, x/2 (1 + erf(x/√2)): opset 13 has Erf but no Gelu. */
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const scaled = g.node('Div', [input, g.initializer('sqrt2', this.engine.scalar(Math.SQRT2))]);
+    const onePlusErf = g.node('Add', [g.node('Erf', [scaled]), g.initializer('one', this.engine.scalar(1))]);
+    return g.node('Mul', [
+      g.node('Mul', [input, onePlusErf]),
+      g.initializer('half', this.engine.scalar(0.5)),
+    ]);
   }
 }
 
@@ -36,6 +49,9 @@ export class Sigmoid extends Activation {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    return g.node('Sigmoid', [input]);
+  }
 }
 
 export class Tanh extends Activation {
@@ -44,6 +60,9 @@ export class Tanh extends Activation {
   }
   forward(x: Tensor): Tensor {
     return tanh(x);
+  }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    return g.node('Tanh', [input]);
   }
 }
 
@@ -62,6 +81,9 @@ export class Softmax extends Module {
   }
   forward(x: Tensor): Tensor {
     return softmax(x, this.axis);
+  }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    return g.node(this.typeName, [input], { axis: { int: this.axis } });
   }
 }
 

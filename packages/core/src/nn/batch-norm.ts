@@ -2,6 +2,7 @@ import type { Engine } from '../engine.js';
 import { batchNorm } from '../ops/batch-norm.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -73,5 +74,28 @@ export class BatchNorm2d extends Module {
       momentum: this.momentum,
       eps: this.eps,
     });
+  }
+
+  /** Inference semantics: normalises by the running statistics. */
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const scale = g.initializer(
+      this.weight ? 'weight' : 'scale',
+      this.weight ?? this.engine.ones([this.numFeatures]),
+    );
+    const shift = g.initializer(
+      this.bias ? 'bias' : 'shift',
+      this.bias ?? this.engine.zeros([this.numFeatures]),
+    );
+    return g.node(
+      'BatchNormalization',
+      [
+        input,
+        scale,
+        shift,
+        g.initializer('running_mean', this.runningMean),
+        g.initializer('running_var', this.runningVar),
+      ],
+      { epsilon: { float: this.eps } },
+    );
   }
 }

@@ -2,6 +2,7 @@ import type { Engine } from '../engine.js';
 import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 /** Runs its children in order; children are named '0', '1', ... (PyTorch's state-dict names). */
 export class Sequential extends Module {
@@ -24,6 +25,11 @@ export class Sequential extends Module {
     if (layers.length === 0) return x.reshape(x.shape);
     return this.engine.tidy(() => layers.reduce((h, layer) => layer.call(h), x));
   }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const names = this.namedChildren().map(([name]) => name);
+    if (names.length === 0) return g.node('Identity', [input]);
+    return names.reduce((h, name) => g.child(name, h), input);
+  }
 }
 
 /** Passes its input through unchanged. */
@@ -36,6 +42,9 @@ export class Identity extends Module {
   }
   forward(x: Tensor): Tensor {
     return x.reshape(x.shape);
+  }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    return g.node('Identity', [input]);
   }
 }
 
@@ -70,5 +79,10 @@ export class Residual extends Module {
       const sum = add(this.main.call(x), skip);
       return this.after ? this.after.call(sum) : sum;
     });
+  }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const main = g.child('main', input);
+    const sum = g.node('Add', [main, this.shortcut ? g.child('shortcut', input) : input]);
+    return this.after ? g.child('after', sum) : sum;
   }
 }

@@ -4,6 +4,7 @@ import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { defaultUniform } from './init.js';
 import { Module } from './module.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 export interface Conv2dLayerOptions {
   stride?: Pair;
@@ -81,6 +82,20 @@ export class Conv2d extends Module {
       padding: this.padding,
       dilation: this.dilation,
       groups: this.groups,
+    });
+  }
+
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const inputs = [input, g.initializer('weight', this.weight)];
+    if (this.bias) inputs.push(g.initializer('bias', this.bias));
+    const [top, bottom, left, right] = this.padding;
+    return g.node('Conv', inputs, {
+      kernel_shape: { ints: this.kernelSize },
+      strides: { ints: this.stride },
+      // ONNX orders pads as all the starts, then all the ends.
+      pads: { ints: [top, left, bottom, right] },
+      dilations: { ints: this.dilation },
+      group: { int: this.groups },
     });
   }
 }

@@ -7,5 +7,7 @@ export * from './init.js';
 export * from './layers.js';
 export * from './linear.js';
 export * from './module.js';
+export * from './onnx-export.js';
+export * from './onnx-shapes.js';
 export * from './pooling.js';
 export * from './serialize.js';

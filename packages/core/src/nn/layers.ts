@@ -3,6 +3,7 @@ import { dropout } from '../ops/dropout.js';
 import { flatten } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 /** Flattens axes startAxis..endAxis (by default all but the batch axis). */
 export class Flatten extends Module {
@@ -21,6 +22,24 @@ export class Flatten extends Module {
   }
   forward(x: Tensor): Tensor {
     return flatten(x, this.startAxis, this.endAxis);
+  }
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const shape = g.inputShape;
+    if (this.startAxis === 1 && (this.endAxis === -1 || (shape && this.endAxis === shape.length - 1))) {
+      return g.node('Flatten', [input], { axis: { int: 1 } });
+    }
+    // Otherwise a Reshape: 0 keeps an axis before the merged ones (the batch axis
+    // included), -1 is the merged run, and the traced sizes give the axes after it.
+    if (!shape) {
+      throw new Error(
+        `Flatten '${g.path}': flattening axes ${this.startAxis}..${this.endAxis} needs the input's rank, which the export trace did not record`,
+      );
+    }
+    const rank = shape.length;
+    const start = this.startAxis < 0 ? this.startAxis + rank : this.startAxis;
+    const end = this.endAxis < 0 ? this.endAxis + rank : this.endAxis;
+    const target = [...Array<number>(start).fill(0), -1, ...shape.slice(end + 1)];
+    return g.node('Reshape', [input, g.int64s('shape', target)]);
   }
 }
 
@@ -41,5 +60,9 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training);
+  }
+  /** Inference semantics: the identity. */
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    return g.node('Identity', [input]);
   }
 }

@@ -5,6 +5,7 @@ import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { defaultUniform } from './init.js';
 import { Module } from './module.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -57,5 +58,16 @@ export class Linear extends Module {
       const y = matmul(x, this.weight, { transB: true });
       return this.bias ? add(y, this.bias) : y;
     });
+  }
+
+  override toOnnx(g: OnnxEmitter, input: string): string {
+    const weight = g.initializer('weight', this.weight);
+    const bias = this.bias ? g.initializer('bias', this.bias) : null;
+    // Gemm keeps PyTorch's [out, in] weight as it is but takes only [N, in] inputs.
+    if ((g.inputShape?.length ?? 2) === 2) {
+      return g.node('Gemm', bias ? [input, weight, bias] : [input, weight], { transB: { int: 1 } });
+    }
+    const y = g.node('MatMul', [input, g.node('Transpose', [weight], { perm: { ints: [1, 0] } })]);
+    return bias ? g.node('Add', [y, bias]) : y;
   }
 }

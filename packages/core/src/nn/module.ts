@@ -1,6 +1,7 @@
 import type { Engine } from '../engine.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import type { OnnxEmitter } from './onnx-export.js';
 
 /** JSON-able constructor arguments of a module. */
 export type ModuleConfig = Record<string, unknown>;
@@ -33,6 +34,12 @@ export abstract class Module {
   /** JSON-able constructor arguments, enough to rebuild the module (without weights). */
   abstract config(): ModuleConfig;
   abstract forward(...inputs: Tensor[]): Tensor;
+  /**
+   * Writes the module into an ONNX graph as standard operators on the value named `input`
+   * and returns the name of its output (single-input modules only). Optional: a module
+   * without it cannot be exported, and `@lowrank/onnx` says which one.
+   */
+  toOnnx?(g: OnnxEmitter, input: string): string;
 
   /** Runs `forward` and then the forward hooks. */
   call(...inputs: Tensor[]): Tensor {

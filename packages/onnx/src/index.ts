@@ -1,0 +1,11 @@
+export { moduleBuilders } from './builders.js';
+export { OnnxFormatError } from './errors.js';
+export { type ExportOnnxOptions, exportOnnx } from './export/export-onnx.js';
+export type { GraphSpec, IntConstant, LayerNodeSpec, NodeSpec, OpNodeSpec } from './import/graph-spec.js';
+export { type ImportOnnxOptions, importOnnx } from './import/import-onnx.js';
+export { OnnxContainer, OnnxGraph } from './import/onnx-graph.js';
+export { supportedOps } from './import/ops.js';
+export { decodeModel, decodeTensor } from './proto/decode.js';
+export { encodeModel, encodeTensor } from './proto/encode.js';
+export * from './proto/messages.js';
+export { floatTensor, int64Tensor, type TensorValues, tensorValues } from './proto/tensor-data.js';
