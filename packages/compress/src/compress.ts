@@ -209,10 +209,8 @@ interface Plugins {
 
 function resolvePlugins(engine: Engine, recipe: CompressRecipe): Plugins {
   const normName = recipe.norm ?? 'frobenius';
-  const norm =
-    normName === 'frobenius' && !engine.plugins.has('norm', normName)
-      ? undefined
-      : engine.plugins.get('norm', normName);
+  // The Frobenius metric needs no statistics, so it needs neither its plugin nor calibration data.
+  const norm = normName === 'frobenius' ? undefined : engine.plugins.get('norm', normName);
   const selector = 'selector' in recipe.ranks ? engine.plugins.get('rank', recipe.ranks.selector) : undefined;
   if (!recipe.calibration) {
     if (norm) {

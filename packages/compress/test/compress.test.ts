@@ -1,4 +1,4 @@
-import { createEngine, nn } from '@lowrank/core';
+import { createEngine, FROBENIUS, nn } from '@lowrank/core';
 import { sigma } from '@lowrank/norm-sigma';
 import { tucker2 } from '@lowrank/tucker2';
 import { describe, expect, it } from 'vitest';
@@ -280,5 +280,21 @@ describe('compress', () => {
     );
     expect(report.layers[0].before.flops).toBe(16 * 6 * 25 * 10 * 10);
     expect(report.layers[0].error.sigma).toBeUndefined();
+  });
+
+  it('needs no calibration data for the Frobenius norm, even with a Frobenius norm plugin registered', async () => {
+    const engine = testEngine().use({
+      kind: 'norm',
+      name: 'frobenius',
+      collector: () => ({ attach() {}, detach() {}, statistics: () => new Map() }),
+      metric: () => FROBENIUS,
+    });
+    const { report } = await compress(
+      engine,
+      lenet(engine),
+      budgetRecipe(engine, { calibration: undefined, norm: 'frobenius', inputShape: [1, 28, 28] }),
+    );
+    expect(report.norm).toBe('frobenius');
+    expect(report.layers.length).toBeGreaterThan(0);
   });
 });

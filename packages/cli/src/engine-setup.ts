@@ -1,0 +1,53 @@
+import { createEngine, type Engine } from '@lowrank/core';
+import { cp } from '@lowrank/cp';
+import { activation } from '@lowrank/norm-activation';
+import { fisher } from '@lowrank/norm-fisher';
+import { sigma } from '@lowrank/norm-sigma';
+import { rankBudget } from '@lowrank/rank-budget';
+import { rankEnergy } from '@lowrank/rank-energy';
+import { error } from '@lowrank/rank-error';
+import { rankVbmf } from '@lowrank/rank-vbmf';
+import { svd } from '@lowrank/svd';
+import { tr } from '@lowrank/tr';
+import { tt } from '@lowrank/tt';
+import { tucker2 } from '@lowrank/tucker2';
+
+export const DECOMPOSITIONS = ['tucker2', 'cp', 'svd', 'tt', 'tr'] as const;
+export type DecompositionName = (typeof DECOMPOSITIONS)[number];
+
+/** `frobenius` minimises the plain weight error and needs no plugin or calibration. */
+export const NORMS = ['frobenius', 'sigma', 'fisher', 'activation'] as const;
+export type NormName = (typeof NORMS)[number];
+
+export const SELECTORS = ['budget', 'energy', 'vbmf', 'error'] as const;
+export type SelectorName = (typeof SELECTORS)[number];
+
+/** The registered name of each `--ranks` selector. */
+export const SELECTOR_PLUGIN_NAMES: Readonly<Record<SelectorName, string>> = {
+  budget: 'rank-budget',
+  energy: 'rank-energy',
+  vbmf: 'rank-vbmf',
+  error: 'error',
+};
+
+export interface EngineChoices {
+  seed: number;
+  decompositions: readonly DecompositionName[];
+  norm?: NormName;
+  selector?: SelectorName;
+  /** Register the Sigma norm so that the report gives each layer's Sigma error (needs calibration). */
+  sigmaErrors?: boolean;
+}
+
+/** A CPU engine with the plugins the command line chose. */
+export function createCliEngine(choices: EngineChoices): Engine {
+  const engine = createEngine({ backend: 'cpu', seed: choices.seed });
+  const decompositionPlugins = { tucker2, cp, svd, tt, tr };
+  for (const name of new Set(choices.decompositions)) engine.use(decompositionPlugins[name]());
+  if (choices.norm === 'sigma' || choices.sigmaErrors) engine.use(sigma());
+  if (choices.norm === 'fisher') engine.use(fisher());
+  if (choices.norm === 'activation') engine.use(activation());
+  const selectors = { budget: rankBudget, energy: rankEnergy, vbmf: rankVbmf, error };
+  if (choices.selector) engine.use(selectors[choices.selector]());
+  return engine;
+}
