@@ -16,7 +16,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compress } from '@lowrank/compress';
 import { argmax, batches, createEngine, type Engine, type nn } from '@lowrank/core';
-import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
+import {
+  FASHION_MNIST_NORMALIZATION,
+  type FashionMnist,
+  loadFashionMnist,
+  tensorBatches,
+} from '@lowrank/fashion-mnist';
 import { sigma } from '@lowrank/norm-sigma';
 import { exportOnnx, importOnnx } from '@lowrank/onnx';
 import { rankBudget } from '@lowrank/rank-budget';
@@ -147,28 +152,6 @@ async function measure(
 
 const test = await loadFashionMnist({ split: 'test' });
 const train = await loadFashionMnist({ split: 'train' });
-/** Sigma's calibration: the first 500 training images, in batches of 250. */
-function calibration(engine: Engine) {
-  return {
-    *[Symbol.iterator]() {
-      for (const b of batches({
-        images: train.images,
-        labels: train.labels,
-        count: 500,
-        sampleShape: SAMPLE,
-        batchSize: 250,
-        normalize: FASHION_MNIST_NORMALIZATION,
-      })) {
-        const inputs = engine.fromData(b.x, b.xShape);
-        try {
-          yield { inputs };
-        } finally {
-          inputs.dispose();
-        }
-      }
-    },
-  };
-}
 const x = imageBatch(test, batchSize);
 const rows: Row[] = [];
 for (const name of MODELS) {
@@ -183,7 +166,7 @@ for (const name of MODELS) {
       decomposition: { conv: 'tucker2', linear: 'svd' },
       norm: 'sigma',
       ranks: { selector: 'rank-budget', budget: { kind: 'ratio', value: ratio, scope: 'model' } },
-      calibration: calibration(engine),
+      calibration: tensorBatches(engine, train, { batchSize: 250, count: 500 }),
       seed: 0,
     });
     denseMacs = report.total.model.before.flops;

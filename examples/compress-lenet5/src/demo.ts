@@ -3,13 +3,12 @@ import { dirname } from 'node:path';
 import { type CompressionReport, compress, evaluate, type ProgressEvent } from '@lowrank/compress';
 import { createEngine } from '@lowrank/core';
 import { loadModuleFile, saveModuleFile } from '@lowrank/core/node';
-import { loadFashionMnist } from '@lowrank/fashion-mnist';
+import { loadFashionMnist, tensorBatches } from '@lowrank/fashion-mnist';
 import { modelBuilders } from '@lowrank/models';
 import { sigma } from '@lowrank/norm-sigma';
 import { rankBudget } from '@lowrank/rank-budget';
 import { svd, moduleBuilders as svdBuilders } from '@lowrank/svd';
 import { tucker2, moduleBuilders as tucker2Builders } from '@lowrank/tucker2';
-import { tensorBatches } from './data.js';
 import { referenceModel } from './reference-model.js';
 
 export interface DemoOptions {

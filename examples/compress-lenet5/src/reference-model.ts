@@ -3,9 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { fineTune } from '@lowrank/compress';
 import type { Engine } from '@lowrank/core';
 import { loadWeightsFile } from '@lowrank/core/node';
-import type { FashionMnist } from '@lowrank/fashion-mnist';
+import { type FashionMnist, tensorBatches } from '@lowrank/fashion-mnist';
 import { LeNet5 } from '@lowrank/models';
-import { tensorBatches } from './data.js';
 
 /** PyTorch's reference LeNet-5 (shared/models beside the repository). */
 export const REFERENCE_WEIGHTS = fileURLToPath(

@@ -1,10 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine } from '@lowrank/core';
-import { loadFashionMnist } from '@lowrank/fashion-mnist';
 import { describe, expect, it } from 'vitest';
-import { tensorBatches } from '../src/data.js';
 import { runDemo } from '../src/demo.js';
 import { REFERENCE_WEIGHTS } from '../src/reference-model.js';
 
@@ -35,22 +32,6 @@ describe('compress-lenet5', () => {
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('tensorBatches can be iterated again and frees each batch after use', async () => {
-    const engine = createEngine();
-    const set = await loadFashionMnist({ split: 'test' });
-    const data = tensorBatches(engine, set, { batchSize: 300, count: 700 });
-    const live = engine.memory().tensors;
-    for (let pass = 0; pass < 2; pass++) {
-      const sizes: number[] = [];
-      for (const { inputs, labels } of data) {
-        sizes.push(inputs.shape[0]);
-        expect(labels?.shape).toEqual([inputs.shape[0]]);
-      }
-      expect(sizes).toEqual([300, 300, 100]);
-      expect(engine.memory().tensors).toBe(live);
     }
   });
 });

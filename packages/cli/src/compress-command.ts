@@ -2,9 +2,10 @@ import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type CompressionReport, type CompressRecipe, compress, formatReport } from '@lowrank/compress';
 import { type Engine, nn } from '@lowrank/core';
+import { tensorBatches } from '@lowrank/fashion-mnist';
 import { ARCHITECTURE_NAMES } from './architectures.js';
 import type { CliIo } from './cli-io.js';
-import { batchCount, type Dataset, openDataset, SAMPLE_SHAPE, tensorBatches } from './dataset.js';
+import { batchCount, type Dataset, openDataset, SAMPLE_SHAPE } from './dataset.js';
 import {
   createCliEngine,
   DECOMPOSITIONS,

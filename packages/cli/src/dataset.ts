@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { batches, type CalibrationBatch, type Engine } from '@lowrank/core';
-import { FASHION_MNIST_NORMALIZATION, type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
+import { type FashionMnist, loadFashionMnist } from '@lowrank/fashion-mnist';
 import { UsageError } from './usage-error.js';
 
 /** `--data`: the bundled Fashion-MNIST subset, the full set installed by Debian, or a directory of IDX files. */
@@ -53,48 +52,6 @@ export async function openDataset(source: DataSource, command: string): Promise<
     return set;
   };
   return { source, description, train: split('train'), test: split('test') };
-}
-
-export interface BatchSettings {
-  batchSize: number;
-  /** The first `count` images (all when larger than the set). */
-  count: number;
-  /** Shuffle with this seed (default: in order). */
-  shuffleSeed?: number;
-}
-
-/**
- * Normalised batches as tensors, re-iterable (each pass a fresh generator, so the
- * pipeline can evaluate several times); each batch is freed when the next is asked for.
- */
-export function tensorBatches(
-  engine: Engine,
-  set: FashionMnist,
-  settings: BatchSettings,
-): Iterable<CalibrationBatch> {
-  return {
-    *[Symbol.iterator]() {
-      for (const b of batches({
-        images: set.images,
-        labels: set.labels,
-        count: Math.min(settings.count, set.count),
-        sampleShape: [...SAMPLE_SHAPE],
-        batchSize: settings.batchSize,
-        shuffle: settings.shuffleSeed !== undefined,
-        seed: settings.shuffleSeed,
-        normalize: FASHION_MNIST_NORMALIZATION,
-      })) {
-        const inputs = engine.fromData(b.x, b.xShape);
-        const labels = engine.fromData(b.y, [b.size]);
-        try {
-          yield { inputs, labels };
-        } finally {
-          inputs.dispose();
-          labels.dispose();
-        }
-      }
-    },
-  };
 }
 
 /** How many batches `count` images (of a set of `available`) make. */

@@ -1,7 +1,8 @@
 import { evaluate } from '@lowrank/compress';
+import { tensorBatches } from '@lowrank/fashion-mnist';
 import { ARCHITECTURE_NAMES, type ArchitectureName } from './architectures.js';
 import type { CliIo } from './cli-io.js';
-import { batchCount, openDataset, SAMPLE_SHAPE, tensorBatches } from './dataset.js';
+import { batchCount, openDataset, SAMPLE_SHAPE } from './dataset.js';
 import { createCliEngine } from './engine-setup.js';
 import { loadModelFile } from './model-file.js';
 import { onnxruntimeAccuracy } from './onnxruntime-accuracy.js';

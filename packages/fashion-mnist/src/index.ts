@@ -11,3 +11,4 @@ export {
   type LoadFashionMnistOptions,
   loadFashionMnist,
 } from './load.js';
+export { type BatchSettings, tensorBatches } from './tensor-batches.js';

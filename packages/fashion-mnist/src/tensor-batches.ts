@@ -1,5 +1,6 @@
 import { batches, type CalibrationBatch, type Engine } from '@lowrank/core';
-import { FASHION_MNIST_NORMALIZATION, type FashionMnist } from '@lowrank/fashion-mnist';
+import { FASHION_MNIST_NORMALIZATION } from './constants.js';
+import type { FashionMnist } from './load.js';
 
 export interface BatchSettings {
   batchSize: number;
@@ -10,7 +11,7 @@ export interface BatchSettings {
 }
 
 /**
- * Normalised Fashion-MNIST batches as tensors, re-iterable (each pass is a fresh
+ * Normalised Fashion-MNIST batches as engine tensors (inputs and labels), re-iterable (each pass is a fresh
  * generator, so the pipeline can evaluate several times); each batch's tensors are
  * freed when the next one is asked for or the pass ends.
  */
