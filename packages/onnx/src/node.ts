@@ -22,7 +22,7 @@ export async function importOnnxFile(
 export async function exportOnnxFile(
   model: nn.Module,
   path: string,
-  options: ExportOnnxOptions,
+  options: ExportOnnxOptions = {},
 ): Promise<void> {
   const bytes = await exportOnnx(model, options);
   await writeFileAtomic(path, bytes);

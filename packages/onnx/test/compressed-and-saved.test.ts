@@ -38,7 +38,8 @@ describe('a compressed imported model', () => {
     compressLenet(graph);
     const after = await runModule(engine, graph, x, shape);
     expect(maxAbsDiff(before.data, after.data)).toBeGreaterThan(1e-3);
-    const bytes = await exportOnnx(graph, { inputShape: [1, 28, 28] });
+    // The imported graph knows its input shape, so the export needs no options.
+    const bytes = await exportOnnx(graph);
     const ort = await runOrt(bytes, x, shape);
     expect(maxAbsDiff(ort.data, after.data)).toBeLessThan(1e-4);
     const names = decodeModel(bytes).graph.initializer.map((t) => t.name);
@@ -50,6 +51,11 @@ describe('a compressed imported model', () => {
     expect(again.getModule('conv2')).toBeInstanceOf(OnnxContainer);
     expect(again.getModule('conv2.0')).toBeInstanceOf(nn.Conv2d);
     expect(maxAbsDiff((await runModule(engine, again, x, shape)).data, after.data)).toBeLessThan(1e-5);
+  });
+
+  it('asks for inputShape when the model does not know it', async () => {
+    const engine = createEngine({ backend: 'cpu', seed: 0 });
+    await expect(exportOnnx(new nn.Linear(engine, 4, 2))).rejects.toThrow(/pass options.inputShape/);
   });
 
   it('the module tree has the Conv2d and Linear layers compression looks for, first conv and classifier in order', () => {

@@ -5,8 +5,11 @@ import { GraphBuilder } from './graph-builder.js';
 import { emitModule } from './module-emitter.js';
 
 export interface ExportOnnxOptions {
-  /** One sample's shape, e.g. [1, 28, 28]; the batch axis is added as the dynamic dimension 'batch'. */
-  inputShape: readonly number[];
+  /**
+   * One sample's shape, e.g. [1, 28, 28]; the batch axis is added as the dynamic dimension
+   * 'batch'. Optional when the model knows it (an imported `OnnxGraph` whose file fixed it).
+   */
+  inputShape?: readonly number[];
   /** The graph input's name (default 'input'). */
   inputName?: string;
   /** The graph output's name (default 'logits'). */
@@ -34,13 +37,14 @@ function irVersion(opset: number): number {
  * is first run once on a zero sample to check `inputShape` and record each module's input
  * shape (some layers pick their operators by rank) and the output shape.
  */
-export async function exportOnnx(model: nn.Module, options: ExportOnnxOptions): Promise<Uint8Array> {
+export async function exportOnnx(model: nn.Module, options: ExportOnnxOptions = {}): Promise<Uint8Array> {
+  const inputShape = options.inputShape ?? (model as { inputShape?: readonly number[] }).inputShape;
   const inputName = options.inputName ?? 'input';
   const outputName = options.outputName ?? 'logits';
   const opset = options.opset ?? 13;
   const dtype = options.dtype ?? 'float32';
-  checkOptions(options, inputName, outputName, opset, dtype);
-  const { traced, outputShape } = trace(model, options.inputShape);
+  checkOptions(inputShape, inputName, outputName, opset, dtype);
+  const { traced, outputShape } = trace(model, inputShape);
 
   const builder = new GraphBuilder(dtype, inputName);
   const engine = model.engine;
@@ -86,7 +90,7 @@ export async function exportOnnx(model: nn.Module, options: ExportOnnxOptions): 
       name: model.typeName,
       node: nodes,
       initializer,
-      input: [{ name: inputName, tensorType: { elemType: DataType.float, shape: dims(options.inputShape) } }],
+      input: [{ name: inputName, tensorType: { elemType: DataType.float, shape: dims(inputShape) } }],
       output: [
         { name: outputName, tensorType: { elemType: DataType.float, shape: dims(outputShape.slice(1)) } },
       ],
@@ -97,13 +101,17 @@ export async function exportOnnx(model: nn.Module, options: ExportOnnxOptions): 
 }
 
 function checkOptions(
-  options: ExportOnnxOptions,
+  shape: readonly number[] | undefined,
   inputName: string,
   outputName: string,
   opset: number,
   dtype: string,
-): void {
-  const shape = options.inputShape;
+): asserts shape is readonly number[] {
+  if (shape === undefined) {
+    throw new Error(
+      "exportOnnx: pass options.inputShape, one sample's shape (e.g. [1, 28, 28]): this model does not know its input shape",
+    );
+  }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new Error(
       `exportOnnx: inputShape must be one sample's shape as positive integers (e.g. [1, 28, 28]), got ${JSON.stringify(shape)}`,
