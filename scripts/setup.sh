@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   # Dawn's OpenGL ES backend on Mesa's software renderer (WebGPU tests without a GPU)
   libegl-dev libegl-mesa0 libgl1-mesa-dri
+  # headless Chromium for backend-webgpu's browser test (WebGPU on its bundled SwiftShader)
+  chromium
   # the full Fashion-MNIST (/usr/share/datasets/fashion-mnist) for the reference-accuracy tests
   dataset-fashion-mnist
 )

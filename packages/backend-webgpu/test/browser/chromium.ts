@@ -1,0 +1,151 @@
+/**
+ * Runs a bundled page in headless Chromium with WebGPU and returns what the page POSTs to
+ * /report. Chromium's own WebGPU stack (Dawn on SwiftShader's Vulkan when there is no GPU)
+ * gives navigator.gpu an adapter on a machine without a GPU.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+/** LOWRANK_CHROMIUM overrides the executable (turbo passes LOWRANK_* through). */
+const EXECUTABLE = process.env.LOWRANK_CHROMIUM ?? 'chromium';
+
+const FLAGS = [
+  '--headless=new',
+  // WebGPU is off by default on Linux; without this navigator.gpu.requestAdapter() gives null.
+  '--enable-unsafe-webgpu',
+  // The sandbox needs user namespaces, which CI containers (and root) lack; the page is our own.
+  '--no-sandbox',
+  // /dev/shm is small in many containers; Chromium then keeps its shared memory in /tmp.
+  '--disable-dev-shm-usage',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-extensions',
+];
+
+/** The page: reports uncaught errors (a script that does not even load, too), then runs the bundle. */
+const PAGE_HTML = `<!doctype html><meta charset="utf-8"><script>
+const fail = (error) => fetch('/report', { method: 'POST', body: JSON.stringify({ error: String(error) }) });
+addEventListener('error', (e) => fail(e.error?.stack ?? e.message));
+addEventListener('unhandledrejection', (e) => fail(e.reason?.stack ?? e.reason));
+</script><script type="module" src="/page.js"></script>`;
+
+/** Fails with what to do when Chromium cannot be started at all. */
+export function checkChromium(): void {
+  const probe = spawnSync(EXECUTABLE, ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      `Chromium (${EXECUTABLE}) cannot be run (${probe.error?.message ?? probe.stderr.trim()}). ` +
+        "Run scripts/setup.sh, which installs Debian's chromium package, or set LOWRANK_CHROMIUM to a Chromium executable.",
+    );
+  }
+}
+
+/**
+ * Bundles `entry` (TypeScript, with its workspace imports) into one ES module for the browser.
+ * A warning fails too: it is how a Node-only import would first show.
+ */
+export async function bundle(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    sourcemap: 'inline',
+    logLevel: 'silent',
+  });
+  if (result.warnings.length)
+    throw new Error(
+      `esbuild warns about the page's bundle: ${result.warnings.map((w) => w.text).join('; ')}`,
+    );
+  return result.outputFiles[0].text;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Kills the whole process group (Chromium's GPU, renderer and zygote processes too) and waits. */
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+  await exited;
+}
+
+/**
+ * Serves `script` from a page on 127.0.0.1 (a random port), opens it in headless Chromium and
+ * resolves with the parsed JSON the page POSTs to /report. Chromium is killed in every case.
+ */
+export async function runInChromium(script: string, timeoutMs: number): Promise<unknown> {
+  let deliver: (body: string) => void = () => {};
+  const delivered = new Promise<string>((resolve) => {
+    deliver = resolve;
+  });
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/report') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        res.end();
+        deliver(Buffer.concat(chunks).toString('utf8'));
+      });
+    } else if (req.url === '/') {
+      res.setHeader('content-type', 'text/html');
+      res.end(PAGE_HTML);
+    } else if (req.url === '/page.js') {
+      res.setHeader('content-type', 'text/javascript');
+      res.end(script);
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'lowrank-chromium-'));
+  let child: ChildProcess | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const port = await listen(server);
+    child = spawn(EXECUTABLE, [...FLAGS, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true, // its own process group, so that kill() reaches Chromium's children
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-4000);
+    });
+    const launched = child;
+    const failed = new Promise<never>((_, reject) => {
+      launched.once('error', (e) => reject(new Error(`Chromium could not start: ${e.message}`)));
+      launched.once('exit', (code, signal) =>
+        reject(new Error(`Chromium exited (${signal ?? code}) before the page reported:\n${stderr}`)),
+      );
+      timer = setTimeout(
+        () =>
+          reject(new Error(`the page did not report within ${timeoutMs} ms; Chromium's stderr:\n${stderr}`)),
+        timeoutMs,
+      );
+    });
+    failed.catch(() => {}); // after the report, killing Chromium rejects it unobserved
+    return JSON.parse(await Promise.race([delivered, failed]));
+  } finally {
+    clearTimeout(timer);
+    if (child) await kill(child);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
