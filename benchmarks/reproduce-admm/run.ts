@@ -16,7 +16,8 @@
  * --backend cpu|webgpu, --rho (0.005; a comma list runs one admm arm per value, the paper's
  * Fig. 3 sweep), --ratio (10), --rank-rule equal|budget (equal),
  * --batch-size (64), --lr (0.05), --lr-after (0.01), --seed (0), --parallel (each schedule's
- * pretraining, then each arm, in its own process), --out FILE (results/admm.json). A run that is smaller than the
+ * pretraining, then each arm, in its own process), --out FILE (results/admm.json), --merge
+ * a.json,b.json (write one record of separate runs' schedules to --out). A run that is smaller than the
  * full protocol is marked "reduced" in the JSON, with the reasons.
  */
 import { spawn } from 'node:child_process';
@@ -71,6 +72,8 @@ interface Settings {
   jobOut: string | null;
   /** A child job's shared pretrained model (the file a pretrain job wrote). */
   pretrained: string | null;
+  /** Result files of separate runs (one schedule each, say) to merge into `out`. */
+  merge: string[];
 }
 
 function parseSettings(): Settings {
@@ -95,6 +98,7 @@ function parseSettings(): Settings {
       job: { type: 'string' },
       'job-out': { type: 'string' },
       pretrained: { type: 'string' },
+      merge: { type: 'string' },
     },
   });
   const number = (flag: string, min: number, integer = true) => {
@@ -150,6 +154,7 @@ function parseSettings(): Settings {
     job: values.job ?? null,
     jobOut: values['job-out'] ?? null,
     pretrained: values.pretrained ?? null,
+    merge: values.merge === undefined ? [] : String(values.merge).split(',').filter(Boolean),
   };
 }
 
@@ -306,7 +311,10 @@ async function runSequential(settings: Settings, jobs: readonly Job[]): Promise<
   return results;
 }
 
-function reducedReasons(settings: Settings, trainCount: number): string[] {
+function reducedReasons(
+  settings: Pick<Settings, 'data' | 'schedules' | 'epochs' | 'arms'>,
+  trainCount: number,
+): string[] {
   const reasons: string[] = [];
   if (settings.data !== 'full')
     reasons.push(`data '${settings.data}' (the bundled subset), not the full set`);
@@ -328,6 +336,10 @@ const pct = (x: number | undefined) => (x === undefined ? '' : (100 * x).toFixed
 
 async function main(): Promise<void> {
   const settings = parseSettings();
+  if (settings.merge.length > 0) {
+    mergeRecords(settings.merge, settings.out);
+    return;
+  }
   if (settings.job) {
     const [schedule, arm, rho] = settings.job.split(':') as [ScheduleName, ArmName | 'pretrain', string?];
     const out = String(settings.jobOut);
@@ -441,11 +453,66 @@ async function main(): Promise<void> {
     schedules,
     date: new Date().toISOString(),
   };
-  mkdirSync(dirname(settings.out), { recursive: true });
-  const tmp = `${settings.out}.${process.pid}.tmp`;
+  writeRecord(settings.out, record);
+}
+
+/** Writes a result record atomically (a temporary file renamed over) and says where. */
+function writeRecord(out: string, record: { reduced: boolean; reducedReasons: string[] }): void {
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(tmp, settings.out);
-  console.log(`wrote ${settings.out}${record.reduced ? ` (reduced: ${reasons.join('; ')})` : ''}`);
+  renameSync(tmp, out);
+  console.log(`wrote ${out}${record.reduced ? ` (reduced: ${record.reducedReasons.join('; ')})` : ''}`);
+}
+
+type ResultRecord = {
+  reduced: boolean;
+  reducedReasons: string[];
+  settings: Record<string, unknown> & {
+    data: 'full' | 'bundled';
+    trainSize: number;
+    epochs: Record<string, number>;
+  };
+  schedules: { name: ScheduleName; arms: Record<string, unknown> }[];
+};
+
+/**
+ * `--merge a.json,b.json`: one record from runs made separately (the short and the long
+ * schedule on different machines or days). Their settings must agree apart from the
+ * schedules; the reduced reasons are those of the merged protocol.
+ */
+function mergeRecords(files: readonly string[], out: string): void {
+  const records = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultRecord);
+  const comparable = (r: ResultRecord) => JSON.stringify({ ...r.settings, epochs: null, parallel: null });
+  for (const [i, r] of records.entries()) {
+    if (comparable(r) !== comparable(records[0]))
+      throw new Error(`--merge: ${files[i]} was run with other settings than ${files[0]}`);
+  }
+  const schedules = records.flatMap((r) => r.schedules);
+  const names = schedules.map((s) => s.name);
+  if (new Set(names).size !== names.length)
+    throw new Error(`--merge: a schedule appears twice (${names.join(', ')})`);
+  const epochs = Object.assign({}, ...records.map((r) => r.settings.epochs)) as Partial<
+    Record<ScheduleName, number>
+  >;
+  const arms = ARMS.filter((a) => schedules.every((s) => s.arms[a] !== undefined));
+  const reasons = reducedReasons(
+    {
+      data: records[0].settings.data,
+      schedules: names,
+      epochs: { short: epochs.short ?? 0, long: epochs.long ?? 0 },
+      arms,
+    },
+    records[0].settings.trainSize,
+  );
+  writeRecord(out, {
+    ...records[0],
+    reduced: reasons.length > 0,
+    reducedReasons: reasons,
+    settings: { ...records[0].settings, epochs },
+    schedules,
+    mergedFrom: files,
+  } as ResultRecord);
 }
 
 await main();
