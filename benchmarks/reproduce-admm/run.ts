@@ -17,7 +17,8 @@
  * Fig. 3 sweep), --ratio (10), --rank-rule equal|budget (equal),
  * --batch-size (64), --lr (0.05), --lr-after (0.01), --seed (0), --parallel (each schedule's
  * pretraining, then each arm, in its own process), --out FILE (results/admm.json), --merge
- * a.json,b.json (write one record of separate runs' schedules to --out). A run that is smaller than the
+ * a.json,b.json (write one record of separate runs' schedules to --out), --jobs-dir DIR
+ * (record the job results a parallel run left in DIR instead of running). A run that is smaller than the
  * full protocol is marked "reduced" in the JSON, with the reasons.
  */
 import { spawn } from 'node:child_process';
@@ -74,6 +75,8 @@ interface Settings {
   pretrained: string | null;
   /** Result files of separate runs (one schedule each, say) to merge into `out`. */
   merge: string[];
+  /** A directory of finished job results (`--job-out` files) to record instead of running. */
+  jobsDir: string | null;
 }
 
 function parseSettings(): Settings {
@@ -99,6 +102,7 @@ function parseSettings(): Settings {
       'job-out': { type: 'string' },
       pretrained: { type: 'string' },
       merge: { type: 'string' },
+      'jobs-dir': { type: 'string' },
     },
   });
   const number = (flag: string, min: number, integer = true) => {
@@ -155,6 +159,7 @@ function parseSettings(): Settings {
     jobOut: values['job-out'] ?? null,
     pretrained: values.pretrained ?? null,
     merge: values.merge === undefined ? [] : String(values.merge).split(',').filter(Boolean),
+    jobsDir: values['jobs-dir'] ?? null,
   };
 }
 
@@ -300,6 +305,30 @@ async function runParallel(settings: Settings, jobs: readonly Job[]): Promise<Jo
   }
 }
 
+/**
+ * `--jobs-dir`: the results a parallel run's jobs wrote (copied from its temporary directory,
+ * say, when the run was stopped before its slowest arm ended, or when arms ran on several
+ * machines with `--job`). Every job the flags ask for must be there.
+ */
+function readJobResults(dir: string, jobs: readonly Job[]): JobResult[] {
+  const missing: string[] = [];
+  const results = jobs.flatMap((job) => {
+    const file = join(dir, `${jobName(job).replaceAll(':', '-')}.json`);
+    try {
+      return [JSON.parse(readFileSync(file, 'utf8')) as JobResult];
+    } catch {
+      missing.push(file);
+      return [];
+    }
+  });
+  if (missing.length) {
+    throw new Error(
+      `--jobs-dir: no result for ${missing.join(', ')}; ask only for the arms that ran (--schedules, --arms, --rho)`,
+    );
+  }
+  return results;
+}
+
 /** The sequential run: each schedule pretrained once, in this process, then its arms. */
 async function runSequential(settings: Settings, jobs: readonly Job[]): Promise<JobResult[]> {
   const results: JobResult[] = [];
@@ -361,7 +390,11 @@ async function main(): Promise<void> {
     `${data.train.count} training / ${data.test.count} test images (${settings.data}), backend ${settings.backend}, rho ${settings.rhos.join(', ')}`,
   );
   const jobs = jobsOf(settings);
-  const results = settings.parallel ? await runParallel(settings, jobs) : await runSequential(settings, jobs);
+  const results = settings.jobsDir
+    ? readJobResults(settings.jobsDir, jobs)
+    : settings.parallel
+      ? await runParallel(settings, jobs)
+      : await runSequential(settings, jobs);
 
   const schedules = settings.schedules.map((name) => {
     const split: Split = splitEpochs(settings.epochs[name]);
