@@ -23,7 +23,10 @@ function worstRelative(c: ParityCase): number {
 /** Bundles the page, runs it in Chromium and returns its report, or throws what went wrong. */
 async function runPage(): Promise<BrowserReport> {
   checkChromium();
-  const result = (await runInChromium(await bundle(PAGE), 90_000)) as BrowserReport | BrowserFailure;
+  // SwiftShader compiles each pipeline on the CPU: about 20 s alone, several times that beside
+  // CI's other test tasks on 2 cores. A page that stops reporting steps fails sooner.
+  const timeouts = { stallMs: 120_000, totalMs: 420_000 };
+  const result = (await runInChromium(await bundle(PAGE), timeouts)) as BrowserReport | BrowserFailure;
   if ('error' in result) throw new Error(`the page failed in Chromium: ${result.error}`);
   const sections = Object.entries(result.milliseconds).map(([name, ms]) => `${name} ${ms.toFixed(0)}`);
   console.log(
@@ -39,7 +42,7 @@ describe('lowrank in headless Chromium on WebGPU', () => {
   beforeAll(async () => {
     page = runPage();
     await page.catch(() => {});
-  }, 120_000);
+  }, 480_000);
 
   it('navigator.gpu gives the backend an adapter and a device', async () => {
     const report = await page;

@@ -25,9 +25,20 @@ const FLAGS = [
   '--no-first-run',
   '--no-default-browser-check',
   '--disable-extensions',
+  // A closed network (CI's) refuses or stalls Chromium's own connections; make none.
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
 ];
 
-/** The page: reports uncaught errors (a script that does not even load, too), then runs the bundle. */
+/** Chromium's complaints about the missing session bus: noise in a container, dropped from errors. */
+const DBUS_NOISE = /dbus|org\.freedesktop/;
+
+/**
+ * The page: reports uncaught errors (a script that does not even load, too), then runs the bundle.
+ * The bundle POSTs each step it starts to /progress, which is how a slow page is told from a stuck one.
+ */
 const PAGE_HTML = `<!doctype html><meta charset="utf-8"><script>
 const fail = (error) => fetch('/report', { method: 'POST', body: JSON.stringify({ error: String(error) }) });
 addEventListener('error', (e) => fail(e.error?.stack ?? e.message));
@@ -86,33 +97,55 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** How long the page may go without reporting a step, and how long it may take in all. */
+export interface PageTimeouts {
+  stallMs: number;
+  totalMs: number;
+}
+
 /**
  * Serves `script` from a page on 127.0.0.1 (a random port), opens it in headless Chromium and
- * resolves with the parsed JSON the page POSTs to /report. Chromium is killed in every case.
+ * resolves with the parsed JSON the page POSTs to /report. Fails when the page goes `stallMs`
+ * without a request (each step it POSTs to /progress counts) or runs past `totalMs`, with the
+ * steps it reached. Chromium is killed in every case.
  */
-export async function runInChromium(script: string, timeoutMs: number): Promise<unknown> {
+export async function runInChromium(script: string, timeouts: PageTimeouts): Promise<unknown> {
+  const started = performance.now();
+  const steps: string[] = [];
+  let lastStep = started;
+  const step = (what: string) => {
+    lastStep = performance.now();
+    steps.push(`${((lastStep - started) / 1000).toFixed(1)} s ${what}`);
+  };
   let deliver: (body: string) => void = () => {};
   const delivered = new Promise<string>((resolve) => {
     deliver = resolve;
   });
   const server = createServer((req, res) => {
-    if (req.method === 'POST' && req.url === '/report') {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (req.method === 'POST' && req.url === '/report') {
         res.end();
-        deliver(Buffer.concat(chunks).toString('utf8'));
-      });
-    } else if (req.url === '/') {
-      res.setHeader('content-type', 'text/html');
-      res.end(PAGE_HTML);
-    } else if (req.url === '/page.js') {
-      res.setHeader('content-type', 'text/javascript');
-      res.end(script);
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
+        step('report');
+        deliver(body);
+      } else if (req.method === 'POST' && req.url === '/progress') {
+        res.end();
+        step(body);
+      } else if (req.url === '/') {
+        step('page requested');
+        res.setHeader('content-type', 'text/html');
+        res.end(PAGE_HTML);
+      } else if (req.url === '/page.js') {
+        step('script requested');
+        res.setHeader('content-type', 'text/javascript');
+        res.end(script);
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
   });
   const profile = mkdtempSync(join(tmpdir(), 'lowrank-chromium-'));
   let child: ChildProcess | undefined;
@@ -123,26 +156,35 @@ export async function runInChromium(script: string, timeoutMs: number): Promise<
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true, // its own process group, so that kill() reaches Chromium's children
     });
+    step('Chromium started');
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString('utf8')).slice(-4000);
+      const lines = d
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() && !DBUS_NOISE.test(line));
+      if (lines.length) stderr = `${stderr}${lines.join('\n')}\n`.slice(-4000);
     });
+    const explain = () =>
+      `the page's steps:\n  ${steps.join('\n  ')}\nChromium's stderr (D-Bus lines left out):\n${stderr}`;
     const launched = child;
     const failed = new Promise<never>((_, reject) => {
       launched.once('error', (e) => reject(new Error(`Chromium could not start: ${e.message}`)));
       launched.once('exit', (code, signal) =>
-        reject(new Error(`Chromium exited (${signal ?? code}) before the page reported:\n${stderr}`)),
+        reject(new Error(`Chromium exited (${signal ?? code}) before the page reported; ${explain()}`)),
       );
-      timer = setTimeout(
-        () =>
-          reject(new Error(`the page did not report within ${timeoutMs} ms; Chromium's stderr:\n${stderr}`)),
-        timeoutMs,
-      );
+      timer = setInterval(() => {
+        const now = performance.now();
+        if (now - lastStep > timeouts.stallMs)
+          reject(new Error(`the page reported no step for ${timeouts.stallMs} ms; ${explain()}`));
+        else if (now - started > timeouts.totalMs)
+          reject(new Error(`the page did not finish within ${timeouts.totalMs} ms; ${explain()}`));
+      }, 1000);
     });
     failed.catch(() => {}); // after the report, killing Chromium rejects it unobserved
     return JSON.parse(await Promise.race([delivered, failed]));
   } finally {
-    clearTimeout(timer);
+    clearInterval(timer);
     if (child) await kill(child);
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

@@ -97,6 +97,7 @@ const problems: Problem[] = [
 async function parity(engines: { cpu: Engine; webgpu: Engine }): Promise<ParityCase[]> {
   const cases: ParityCase[] = [];
   for (const problem of problems) {
+    await progress(`parity: ${problem.name}`);
     let names: string[] = [];
     const [cpu, webgpu] = [engines.cpu, engines.webgpu].map((e) =>
       e.tidy(() => {
@@ -192,10 +193,16 @@ async function decomposition(
   };
 }
 
+/** Tells the test which step the page has reached (it times out on a page that stops reporting). */
+async function progress(step: string): Promise<void> {
+  await fetch('/progress', { method: 'POST', body: step });
+}
+
 async function run(): Promise<BrowserReport> {
   const milliseconds: Record<string, number> = {};
   let mark = performance.now();
   const timed = async <T>(section: string, work: () => Promise<T>): Promise<T> => {
+    await progress(section);
     const result = await work();
     const now = performance.now();
     milliseconds[section] = now - mark;
@@ -207,10 +214,11 @@ async function run(): Promise<BrowserReport> {
     const cpu = createEngine({ seed: 5 });
     const webgpu = createEngine({ seed: 5, backend });
     const cases = await timed('parity', () => parity({ cpu, webgpu }));
-    const losses = await timed('sgd', async () => ({
-      cpu: await sgdLosses(cpu, 5),
-      webgpu: await sgdLosses(webgpu, 5),
-    }));
+    const losses = await timed('sgd', async () => {
+      const onCpu = await sgdLosses(cpu, 5);
+      await progress('sgd on webgpu');
+      return { cpu: onCpu, webgpu: await sgdLosses(webgpu, 5) };
+    });
     const decompositions = await timed('svd', async () => [
       await decomposition('fc (Linear 64 -> 48)', new nn.Linear(cpu, 64, 48), 8),
       await decomposition('conv (Conv2d 8 -> 16, 3x3)', new nn.Conv2d(webgpu, 8, 16, 3), 5),
