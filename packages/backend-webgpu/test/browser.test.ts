@@ -25,7 +25,7 @@ async function runPage(): Promise<BrowserReport> {
   checkChromium();
   // SwiftShader compiles each pipeline on the CPU: about 20 s alone, several times that beside
   // CI's other test tasks on 2 cores. A page that stops reporting steps fails sooner.
-  const timeouts = { stallMs: 120_000, totalMs: 420_000 };
+  const timeouts = { loadMs: 60_000, stallMs: 120_000, totalMs: 420_000 };
   const result = (await runInChromium(await bundle(PAGE), timeouts)) as BrowserReport | BrowserFailure;
   if ('error' in result) throw new Error(`the page failed in Chromium: ${result.error}`);
   const sections = Object.entries(result.milliseconds).map(([name, ms]) => `${name} ${ms.toFixed(0)}`);
@@ -42,7 +42,7 @@ describe('lowrank in headless Chromium on WebGPU', () => {
   beforeAll(async () => {
     page = runPage();
     await page.catch(() => {});
-  }, 480_000);
+  }, 560_000);
 
   it('navigator.gpu gives the backend an adapter and a device', async () => {
     const report = await page;

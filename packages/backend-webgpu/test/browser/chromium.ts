@@ -97,22 +97,36 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** How long the page may go without reporting a step, and how long it may take in all. */
+/** How long the page may take to load, to go without reporting a step, and in all. */
 export interface PageTimeouts {
+  /** From Chromium's start to its request for the script; past it Chromium is started once more. */
+  loadMs: number;
   stallMs: number;
   totalMs: number;
+}
+
+/** Why one launch of Chromium ended without a report. */
+class LaunchFailure extends Error {
+  constructor(
+    message: string,
+    readonly loaded: boolean,
+  ) {
+    super(message);
+  }
 }
 
 /**
  * Serves `script` from a page on 127.0.0.1 (a random port), opens it in headless Chromium and
  * resolves with the parsed JSON the page POSTs to /report. Fails when the page goes `stallMs`
  * without a request (each step it POSTs to /progress counts) or runs past `totalMs`, with the
- * steps it reached. Chromium is killed in every case.
+ * steps it reached. A Chromium that never requests the script (a start-up stall, outside our
+ * code) is killed and started once more. Chromium is killed in every case.
  */
 export async function runInChromium(script: string, timeouts: PageTimeouts): Promise<unknown> {
   const started = performance.now();
   const steps: string[] = [];
   let lastStep = started;
+  let loaded = false;
   const step = (what: string) => {
     lastStep = performance.now();
     steps.push(`${((lastStep - started) / 1000).toFixed(1)} s ${what}`);
@@ -138,6 +152,7 @@ export async function runInChromium(script: string, timeouts: PageTimeouts): Pro
         res.setHeader('content-type', 'text/html');
         res.end(PAGE_HTML);
       } else if (req.url === '/page.js') {
+        loaded = true;
         step('script requested');
         res.setHeader('content-type', 'text/javascript');
         res.end(script);
@@ -147,12 +162,12 @@ export async function runInChromium(script: string, timeouts: PageTimeouts): Pro
       }
     });
   });
-  const profile = mkdtempSync(join(tmpdir(), 'lowrank-chromium-'));
-  let child: ChildProcess | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const port = await listen(server);
-    child = spawn(EXECUTABLE, [...FLAGS, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], {
+
+  /** One Chromium: resolves with the report or rejects with a LaunchFailure; always killed. */
+  const launch = async (port: number): Promise<string> => {
+    const profile = mkdtempSync(join(tmpdir(), 'lowrank-chromium-'));
+    const launchedAt = performance.now();
+    const child = spawn(EXECUTABLE, [...FLAGS, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true, // its own process group, so that kill() reaches Chromium's children
     });
@@ -165,29 +180,48 @@ export async function runInChromium(script: string, timeouts: PageTimeouts): Pro
         .filter((line) => line.trim() && !DBUS_NOISE.test(line));
       if (lines.length) stderr = `${stderr}${lines.join('\n')}\n`.slice(-4000);
     });
-    const explain = () =>
-      `the page's steps:\n  ${steps.join('\n  ')}\nChromium's stderr (D-Bus lines left out):\n${stderr}`;
-    const launched = child;
+    const fail = (what: string) =>
+      new LaunchFailure(
+        `${what}; the page's steps:\n  ${steps.join('\n  ')}\nChromium's stderr (D-Bus lines left out):\n${stderr}`,
+        loaded,
+      );
+    let timer: NodeJS.Timeout | undefined;
     const failed = new Promise<never>((_, reject) => {
-      launched.once('error', (e) => reject(new Error(`Chromium could not start: ${e.message}`)));
-      launched.once('exit', (code, signal) =>
-        reject(new Error(`Chromium exited (${signal ?? code}) before the page reported; ${explain()}`)),
+      child.once('error', (e) => reject(fail(`Chromium could not start: ${e.message}`)));
+      child.once('exit', (code, signal) =>
+        reject(fail(`Chromium exited (${signal ?? code}) before the page reported`)),
       );
       timer = setInterval(() => {
         const now = performance.now();
-        if (now - lastStep > timeouts.stallMs)
-          reject(new Error(`the page reported no step for ${timeouts.stallMs} ms; ${explain()}`));
+        if (!loaded && now - launchedAt > timeouts.loadMs)
+          reject(fail(`Chromium did not request the page's script within ${timeouts.loadMs} ms`));
+        else if (now - lastStep > timeouts.stallMs)
+          reject(fail(`the page reported no step for ${timeouts.stallMs} ms`));
         else if (now - started > timeouts.totalMs)
-          reject(new Error(`the page did not finish within ${timeouts.totalMs} ms; ${explain()}`));
+          reject(fail(`the page did not finish within ${timeouts.totalMs} ms`));
       }, 1000);
     });
     failed.catch(() => {}); // after the report, killing Chromium rejects it unobserved
-    return JSON.parse(await Promise.race([delivered, failed]));
+    try {
+      return await Promise.race([delivered, failed]);
+    } finally {
+      clearInterval(timer);
+      await kill(child);
+      rmSync(profile, { recursive: true, force: true });
+    }
+  };
+
+  try {
+    const port = await listen(server);
+    try {
+      return JSON.parse(await launch(port));
+    } catch (e) {
+      if (!(e instanceof LaunchFailure) || e.loaded) throw e;
+      console.warn(`${e.message}\nstarting Chromium once more`);
+      return JSON.parse(await launch(port));
+    }
   } finally {
-    clearInterval(timer);
-    if (child) await kill(child);
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    rmSync(profile, { recursive: true, force: true });
   }
 }
