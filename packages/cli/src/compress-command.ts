@@ -1,7 +1,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type CompressionReport, type CompressRecipe, compress, formatReport } from '@lowrank/compress';
-import { type Engine, nn } from '@lowrank/core';
+import { type Engine, nn, normNeedsCalibration } from '@lowrank/core';
 import { tensorBatches } from '@lowrank/fashion-mnist';
 import { ARCHITECTURE_NAMES } from './architectures.js';
 import type { CliIo } from './cli-io.js';
@@ -12,6 +12,7 @@ import {
   type DecompositionName,
   NORMS,
   type NormName,
+  normPlugin,
   SELECTOR_PLUGIN_NAMES,
   SELECTORS,
   type SelectorName,
@@ -97,9 +98,10 @@ export function parseCompressOptions(argv: readonly string[]): CompressOptions {
   modelFormat(model, 'the model', COMMAND);
   const norm = choiceFlag(COMMAND, 'norm', stringFlag(values, 'norm'), NORMS) ?? 'sigma';
   const calib = integerFlag(COMMAND, 'calib', stringFlag(values, 'calib'), 1000);
-  if (calib === 0 && norm !== 'frobenius') {
+  if (calib === 0 && normNeedsCalibration(normPlugin(norm))) {
+    const without = NORMS.filter((n) => !normNeedsCalibration(normPlugin(n)));
     throw new UsageError(
-      `--norm ${norm} learns from calibration images; give --calib > 0 or use --norm frobenius`,
+      `--norm ${norm} learns from calibration images; give --calib > 0 or use --norm ${without.join(' or ')}`,
       COMMAND,
     );
   }

@@ -1,7 +1,8 @@
-import { createEngine, type Engine } from '@lowrank/core';
+import { createEngine, type Engine, type NormPlugin } from '@lowrank/core';
 import { cp } from '@lowrank/cp';
 import { activation } from '@lowrank/norm-activation';
 import { fisher } from '@lowrank/norm-fisher';
+import { frobenius } from '@lowrank/norm-frobenius';
 import { sigma } from '@lowrank/norm-sigma';
 import { rankBudget } from '@lowrank/rank-budget';
 import { rankEnergy } from '@lowrank/rank-energy';
@@ -15,9 +16,20 @@ import { tucker2 } from '@lowrank/tucker2';
 export const DECOMPOSITIONS = ['tucker2', 'cp', 'svd', 'tt', 'tr'] as const;
 export type DecompositionName = (typeof DECOMPOSITIONS)[number];
 
-/** `frobenius` minimises the plain weight error and needs no plugin or calibration. */
 export const NORMS = ['frobenius', 'sigma', 'fisher', 'activation'] as const;
 export type NormName = (typeof NORMS)[number];
+
+const NORM_PLUGINS: Readonly<Record<NormName, () => NormPlugin>> = {
+  frobenius: () => frobenius(),
+  sigma: () => sigma(),
+  fisher: () => fisher(),
+  activation: () => activation(),
+};
+
+/** The plugin of a `--norm` (a new one: some norms hold state between calibration and metric). */
+export function normPlugin(name: NormName): NormPlugin {
+  return NORM_PLUGINS[name]();
+}
 
 export const SELECTORS = ['budget', 'energy', 'vbmf', 'error'] as const;
 export type SelectorName = (typeof SELECTORS)[number];
@@ -44,9 +56,8 @@ export function createCliEngine(choices: EngineChoices): Engine {
   const engine = createEngine({ backend: 'cpu', seed: choices.seed });
   const decompositionPlugins = { tucker2, cp, svd, tt, tr };
   for (const name of new Set(choices.decompositions)) engine.use(decompositionPlugins[name]());
-  if (choices.norm === 'sigma' || choices.sigmaErrors) engine.use(sigma());
-  if (choices.norm === 'fisher') engine.use(fisher());
-  if (choices.norm === 'activation') engine.use(activation());
+  if (choices.norm) engine.use(normPlugin(choices.norm));
+  if (choices.sigmaErrors && choices.norm !== 'sigma') engine.use(sigma());
   const selectors = { budget: rankBudget, energy: rankEnergy, vbmf: rankVbmf, error };
   if (choices.selector) engine.use(selectors[choices.selector]());
   return engine;

@@ -116,7 +116,15 @@ describe('parseCompressOptions', () => {
     [['m.onnx', '-o', 'o.onnx', '--calib', '1.5'], /--calib must be an integer/],
     [
       ['m.onnx', '-o', 'o.onnx', '--calib', '0'],
-      /--norm sigma learns from calibration images; give --calib > 0/,
+      /--norm sigma learns from calibration images; give --calib > 0 or use --norm frobenius$/,
+    ],
+    [
+      ['m.onnx', '-o', 'o.onnx', '--calib', '0', '--norm', 'fisher'],
+      /--norm fisher learns from calibration images; give --calib > 0 or use --norm frobenius$/,
+    ],
+    [
+      ['m.onnx', '-o', 'o.onnx', '--calib', '0', '--norm', 'activation'],
+      /--norm activation learns from calibration images/,
     ],
     [['m.onnx', '-o', 'o.onnx', '--finetune-images', '0'], /--finetune-images must be an integer >= 1/],
     [['m.onnx', '-o', 'o.onnx', '--lr', '0'], /--lr must be a positive number/],

@@ -9,6 +9,7 @@ import {
   mul,
   type NormPlugin,
   nn,
+  normNeedsCalibration,
   type RankSelection,
   type RankSelectorPlugin,
   type Tensor,
@@ -29,8 +30,15 @@ import {
 } from './select-layers.js';
 import { type RankLayer, type RankRecipe, selectRanks } from './select-ranks.js';
 
+/** The name of the built-in default norm, the plain weight error (no plugin needed). */
+const FROBENIUS_NORM = 'frobenius';
+
 export interface CompressRecipe extends LayerSelectionOptions {
-  /** The norm the decompositions minimise: a registered norm plugin's name, or 'frobenius' (default). */
+  /**
+   * The norm the decompositions minimise: a registered norm plugin's name, or 'frobenius'
+   * (default; built in, so it needs no plugin). A norm needs calibration data unless its
+   * plugin says `needsCalibration: false`.
+   */
   norm?: string;
   ranks: RankRecipe;
   /** Calibration batches (needed by a norm such as 'sigma' and by selectors that collect). */
@@ -136,7 +144,7 @@ export async function compress(
     );
     const result = buildReport(layers, selection, decomposed, {
       skipped: selected.skipped,
-      norm: plugins.norm?.name ?? 'frobenius',
+      norm: plugins.norm?.name ?? FROBENIUS_NORM,
       rankSelection: describeRanks(recipe.ranks),
       model: costs,
       calibrationBatches: calibration.batches,
@@ -208,13 +216,13 @@ interface Plugins {
 }
 
 function resolvePlugins(engine: Engine, recipe: CompressRecipe): Plugins {
-  const normName = recipe.norm ?? 'frobenius';
-  // The Frobenius metric needs no statistics, so it needs neither its plugin nor calibration data.
-  const norm = normName === 'frobenius' ? undefined : engine.plugins.get('norm', normName);
+  const norm = resolveNorm(engine, recipe.norm ?? FROBENIUS_NORM);
   const selector = 'selector' in recipe.ranks ? engine.plugins.get('rank', recipe.ranks.selector) : undefined;
   if (!recipe.calibration) {
-    if (norm) {
-      throw new Error(`compress: the '${norm.name}' norm needs calibration data; pass recipe.calibration`);
+    if (norm && normNeedsCalibration(norm)) {
+      throw new Error(
+        `compress: the '${norm.name}' norm needs calibration data; pass recipe.calibration, or use a norm that needs none (such as '${FROBENIUS_NORM}')`,
+      );
     }
     if (selector?.collector) {
       throw new Error(
@@ -227,6 +235,16 @@ function resolvePlugins(engine: Engine, recipe: CompressRecipe): Plugins {
       ? engine.plugins.get('norm', 'sigma')
       : undefined;
   return { norm, selector, sigma };
+}
+
+/**
+ * The registered norm plugin of that name. The Frobenius metric is also built in: asked
+ * for by its name with no plugin registered under it, there is no plugin (the decompositions
+ * then minimise the plain weight error, their default).
+ */
+function resolveNorm(engine: Engine, name: string): NormPlugin | undefined {
+  if (name === FROBENIUS_NORM && !engine.plugins.has('norm', name)) return undefined;
+  return engine.plugins.get('norm', name);
 }
 
 /** Runs the calibration data (or one zero sample of `inputShape`) through the model once. */

@@ -1,4 +1,5 @@
-import { createEngine, FROBENIUS, nn } from '@lowrank/core';
+import { createEngine, FROBENIUS, type NormPlugin, nn } from '@lowrank/core';
+import { frobenius } from '@lowrank/norm-frobenius';
 import { sigma } from '@lowrank/norm-sigma';
 import { tucker2 } from '@lowrank/tucker2';
 import { describe, expect, it } from 'vitest';
@@ -268,7 +269,7 @@ describe('compress', () => {
     const engine = testEngine();
     const model = lenet(engine);
     await expect(compress(engine, model, budgetRecipe(engine, { calibration: undefined }))).rejects.toThrow(
-      /'sigma' norm needs calibration data/,
+      /'sigma' norm needs calibration data; pass recipe.calibration, or use a norm that needs none/,
     );
     await expect(
       compress(engine, model, budgetRecipe(engine, { calibration: undefined, norm: undefined })),
@@ -282,19 +283,71 @@ describe('compress', () => {
     expect(report.layers[0].error.sigma).toBeUndefined();
   });
 
-  it('needs no calibration data for the Frobenius norm, even with a Frobenius norm plugin registered', async () => {
-    const engine = testEngine().use({
-      kind: 'norm',
-      name: 'frobenius',
-      collector: () => ({ attach() {}, detach() {}, statistics: () => new Map() }),
-      metric: () => FROBENIUS,
-    });
+  it('runs a norm plugin that says needsCalibration: false without calibration data, asking its metric with no statistics', async () => {
+    const asked: [string, unknown][] = [];
+    const engine = testEngine().use(
+      plainNorm({
+        needsCalibration: false,
+        metric: (layer, stats) => {
+          asked.push([layer.name, stats]);
+          return FROBENIUS;
+        },
+      }),
+    );
     const { report } = await compress(
       engine,
       lenet(engine),
-      budgetRecipe(engine, { calibration: undefined, norm: 'frobenius', inputShape: [1, 28, 28] }),
+      budgetRecipe(engine, { calibration: undefined, norm: 'plain', inputShape: [1, 28, 28] }),
     );
-    expect(report.norm).toBe('frobenius');
-    expect(report.layers.length).toBeGreaterThan(0);
+    expect(report.norm).toBe('plain');
+    expect(report.calibrationBatches).toBe(0);
+    expect(asked).toEqual(report.layers.map((l) => [l.name, undefined]));
+  });
+
+  it('refuses a norm plugin that does not say needsCalibration: false when given no calibration data, naming the norm and the fix', async () => {
+    for (const needsCalibration of [undefined, true]) {
+      const engine = testEngine().use(plainNorm({ needsCalibration }));
+      const model = lenet(engine);
+      const before = stateValues(model);
+      await expect(
+        compress(
+          engine,
+          model,
+          budgetRecipe(engine, { calibration: undefined, norm: 'plain', inputShape: [1, 28, 28] }),
+        ),
+      ).rejects.toThrow(
+        "compress: the 'plain' norm needs calibration data; pass recipe.calibration, or use a norm that needs none (such as 'frobenius')",
+      );
+      expect(stateValues(model)).toEqual(before);
+    }
+  });
+
+  it("with @lowrank/norm-frobenius registered, norm 'frobenius' needs no calibration data and gives the built-in default's report and weights (exact)", async () => {
+    const run = async (register: boolean) => {
+      const engine = testEngine();
+      if (register) engine.use(frobenius());
+      const model = lenet(engine);
+      const { report } = await compress(
+        engine,
+        model,
+        budgetRecipe(engine, { calibration: undefined, norm: 'frobenius', inputShape: [1, 28, 28] }),
+      );
+      const timeless = { ...report, seconds: 0, layers: report.layers.map((l) => ({ ...l, seconds: 0 })) };
+      return { report: timeless, values: stateValues(model) };
+    };
+    const [plugin, builtIn] = [await run(true), await run(false)];
+    expect(plugin.report.norm).toBe('frobenius');
+    expect(plugin).toEqual(builtIn);
   });
 });
+
+/** A norm plugin named 'plain' with the Frobenius metric; `collector` must not be reached without data. */
+function plainNorm(overrides: Partial<NormPlugin>): NormPlugin {
+  return {
+    kind: 'norm',
+    name: 'plain',
+    collector: () => ({ attach() {}, detach() {}, statistics: () => new Map() }),
+    metric: () => FROBENIUS,
+    ...overrides,
+  };
+}

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type CalibrationBatch, type Collector, calibrate, createEngine, nn, sum } from '../src/index.js';
+import {
+  type CalibrationBatch,
+  type Collector,
+  calibrate,
+  createEngine,
+  FROBENIUS,
+  type NormPlugin,
+  nn,
+  normNeedsCalibration,
+  sum,
+} from '../src/index.js';
 
 function setup() {
   const engine = createEngine({ seed: 1 });
@@ -66,5 +76,21 @@ describe('calibrate', () => {
     await expect(calibrate(model, [collector], bad)).rejects.toThrow();
     expect(seen.at(-1)).toBe('detach');
     await expect(calibrate(model, [collector], [])).rejects.toThrow(/no batches/);
+  });
+});
+
+describe('normNeedsCalibration', () => {
+  const norm = (needsCalibration?: boolean): NormPlugin => ({
+    kind: 'norm',
+    name: 'test',
+    ...(needsCalibration !== undefined && { needsCalibration }),
+    collector: () => ({ attach() {}, detach() {}, statistics: () => new Map() }),
+    metric: () => FROBENIUS,
+  });
+
+  it('is true unless the norm says needsCalibration: false', () => {
+    expect(normNeedsCalibration(norm())).toBe(true);
+    expect(normNeedsCalibration(norm(true))).toBe(true);
+    expect(normNeedsCalibration(norm(false))).toBe(false);
   });
 });

@@ -20,7 +20,7 @@
 import { linalg } from '@lowrank/core';
 import type { CpFit } from './als.js';
 import { type CpModel, khatriRaoOf, normalizeInPlace } from './cp-model.js';
-import { proximalShifts, shiftedCholeskySolve } from './proximal.js';
+import { denseProximalSolve } from './proximal.js';
 import {
   inputModeSystem,
   type ModeGeometry,
@@ -157,25 +157,18 @@ function outputFactor(m: linalg.Matrix, g: linalg.Matrix, current: linalg.Matrix
   let trace = 0;
   for (let r = 0; r < rank; r++) trace += g.data[r * rank + r];
   if (!(trace > 0)) return current;
-  for (const mu of proximalShifts(trace, rank)) {
-    const b = linalg.transpose({
-      rows: m.rows,
-      cols: rank,
-      data: m.data.map((v, k) => v + mu * current.data[k]),
-    });
-    const solvedT = shiftedCholeskySolve(g, mu, b);
-    if (!solvedT) continue;
-    const next = linalg.transpose(solvedT);
-    const sum = linalg.matmul(
-      { rows: next.rows, cols: rank, data: next.data.map((v, k) => v + current.data[k]) },
-      g,
-    );
-    let change = 0;
-    for (let k = 0; k < next.data.length; k++)
-      change += (next.data[k] - current.data[k]) * (sum.data[k] - 2 * m.data[k]);
-    return change <= 0 ? next : current;
-  }
-  return current;
+  // G is symmetric: A (G + mu I) = B is (G + mu I) A^T = B^T.
+  const solvedT = denseProximalSolve(g, linalg.transpose(m), linalg.transpose(current));
+  if (!solvedT) return current;
+  const next = linalg.transpose(solvedT);
+  const sum = linalg.matmul(
+    { rows: next.rows, cols: rank, data: next.data.map((v, k) => v + current.data[k]) },
+    g,
+  );
+  let change = 0;
+  for (let k = 0; k < next.data.length; k++)
+    change += (next.data[k] - current.data[k]) * (sum.data[k] - 2 * m.data[k]);
+  return change <= 0 ? next : current;
 }
 
 /** Scales `f`'s columns to unit norm and `a`'s columns by the norms (the tensor is unchanged); zero columns stay. */

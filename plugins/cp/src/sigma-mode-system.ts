@@ -21,7 +21,7 @@
  */
 import { linalg } from '@lowrank/core';
 import { khatriRaoOf } from './cp-model.js';
-import { proximalShifts, shiftedCholeskySolve } from './proximal.js';
+import { cgShifts, denseProximalSolve } from './proximal.js';
 
 /** Most unknowns `I_m R` for which `N` is formed and factored (about 0.4 GFLOP at the limit). */
 export const DENSE_SOLVE_MAX_UNKNOWNS = 1024;
@@ -215,31 +215,32 @@ export function solveInputMode(
   const n = system.rows * system.rank;
   if (!(system.trace > 0)) return current;
   const useDense = solver === 'dense' || (solver === 'auto' && n <= DENSE_SOLVE_MAX_UNKNOWNS);
-  const matrix = useDense ? system.dense() : null;
-  for (const mu of proximalShifts(system.trace, n)) {
-    const b = system.rhs.map((v, k) => v + mu * current[k]);
-    const next = matrix ? shiftedCholeskySolve(matrix, mu, b) : cgSolve(system, mu, b, current);
-    if (next) return lowersObjective(system, current, next) ? next : current;
-  }
-  return current;
+  const next = useDense
+    ? denseProximalSolve(system.dense(), column(system.rhs), column(current))?.data
+    : cgSolve(system, current);
+  return next && lowersObjective(system, current, next) ? next : current;
 }
 
-function cgSolve(
-  system: InputModeSystem,
-  mu: number,
-  b: Float64Array,
-  current: Float64Array,
-): Float64Array | null {
-  const op: linalg.LinearOperator = (x, out) => {
-    system.apply(x, out);
-    for (let k = 0; k < out.length; k++) out[k] += mu * x[k];
-  };
-  const preconditioner = system.preconditioner(mu);
-  for (const tol of CG_TOLERANCES) {
-    try {
-      return linalg.cg(op, b, { x0: current, tol, maxIter: CG_MAX_ITERATIONS, preconditioner }).x;
-    } catch (e) {
-      if (!(e instanceof linalg.LinalgError)) throw e;
+/** A vector as an `n x 1` matrix (no copy). */
+function column(v: Float64Array): linalg.Matrix {
+  return { rows: v.length, cols: 1, data: v };
+}
+
+/** The proximal step by preconditioned CG, at the first shift of `cgShifts` at which CG converges. */
+function cgSolve(system: InputModeSystem, current: Float64Array): Float64Array | null {
+  for (const mu of cgShifts(system.trace, current.length)) {
+    const b = system.rhs.map((v, k) => v + mu * current[k]);
+    const op: linalg.LinearOperator = (x, out) => {
+      system.apply(x, out);
+      for (let k = 0; k < out.length; k++) out[k] += mu * x[k];
+    };
+    const preconditioner = system.preconditioner(mu);
+    for (const tol of CG_TOLERANCES) {
+      try {
+        return linalg.cg(op, b, { x0: current, tol, maxIter: CG_MAX_ITERATIONS, preconditioner }).x;
+      } catch (e) {
+        if (!(e instanceof linalg.LinalgError)) throw e;
+      }
     }
   }
   return null;

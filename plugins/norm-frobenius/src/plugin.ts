@@ -13,12 +13,14 @@ function emptyCollector(_layers: readonly CalibrationLayer[]): Collector {
 
 /**
  * The Frobenius norm (register with `engine.use(frobenius())`): `metric` is always
- * `{ kind: 'frobenius' }`, whatever the layer and statistics (none are needed).
+ * `{ kind: 'frobenius' }`, whatever the layer and statistics (none are needed, so it says
+ * `needsCalibration: false` and a pipeline runs it without calibration data).
  */
 export function frobenius(): NormPlugin {
   return {
     kind: 'norm',
     name: NAME,
+    needsCalibration: false,
     collector: emptyCollector,
     metric: () => FROBENIUS,
   };

@@ -1,4 +1,4 @@
-import { calibrate, createEngine, layerInfo, nn } from '@lowrank/core';
+import { calibrate, createEngine, layerInfo, nn, normNeedsCalibration } from '@lowrank/core';
 import { describe, expect, it } from 'vitest';
 import { frobenius } from '../src/index.js';
 
@@ -6,6 +6,10 @@ describe('frobenius()', () => {
   it('registers as the norm plugin named frobenius', () => {
     const engine = createEngine().use(frobenius());
     expect(engine.plugins.get('norm', 'frobenius').name).toBe('frobenius');
+  });
+
+  it('says it needs no calibration data', () => {
+    expect(normNeedsCalibration(frobenius())).toBe(false);
   });
 
   it('collects nothing, adds no hooks and gives the Frobenius metric for any layer', async () => {

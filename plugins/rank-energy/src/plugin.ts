@@ -1,16 +1,16 @@
 import {
+  type AnalysedLayer,
+  analyseUnfoldings,
   type Budget,
   checkBudget,
   describeBudget,
   fitsBudget,
-  type LayerInfo,
+  lastFitting,
   layerSelection,
   linalg,
   type RankSelection,
   type RankSelectorPlugin,
-  type RankSpec,
   rankSelection,
-  rankUnfoldings,
   type SelectionContext,
 } from '@lowrank/core';
 import { energyFractions } from './energy-fractions.js';
@@ -30,31 +30,11 @@ export interface EnergyRankSelector extends RankSelectorPlugin {
   select(context: SelectionContext, budget?: Budget): Promise<EnergySelection>;
 }
 
-/** A layer with the spectrum of each of its ranks' unfoldings (shared unfoldings share one). */
-interface Prepared {
-  info: LayerInfo;
-  spec: RankSpec;
-  unfoldings: { label: string; spectrum: Float64Array }[];
-}
+/** A layer with the singular values of each of its ranks' unfoldings. */
+type Prepared = AnalysedLayer<Float64Array>;
 
-async function prepare(context: SelectionContext): Promise<Prepared[]> {
-  const layers: Prepared[] = [];
-  for (const { info, weight } of context.layers) {
-    const spec = context.decomposition.rankSpec(info);
-    const w = await linalg.toNdArray(weight);
-    if (!w.data.every(Number.isFinite)) {
-      throw new Error(`rank-energy: layer '${info.name}' has NaN or Inf weights`);
-    }
-    const spectra = new Map<linalg.Matrix, Float64Array>();
-    const unfoldings = rankUnfoldings(w, spec).map(({ label, matrix }) => {
-      const spectrum = spectra.get(matrix) ?? linalg.svd(matrix).s;
-      spectra.set(matrix, spectrum);
-      return { label, spectrum };
-    });
-    layers.push({ info, spec, unfoldings });
-  }
-  return layers;
-}
+const prepare = (context: SelectionContext): Promise<Prepared[]> =>
+  analyseUnfoldings(context, 'rank-energy', (matrix) => linalg.svd(matrix).s);
 
 /**
  * The energy rank selector: each rank is the smallest keeping `fraction` of the squared
@@ -81,7 +61,7 @@ export function rankEnergy(settings: EnergySettings = {}): EnergyRankSelector {
   ): EnergySelection => {
     const entries = layers.map(({ info, spec, unfoldings }) => {
       const reasons: string[] = [];
-      const ranks = unfoldings.map(({ label, spectrum }, k) => {
+      const ranks = unfoldings.map(({ label, analysis: spectrum }, k) => {
         const wanted = energyRank(spectrum, fraction);
         const rank = Math.min(spec.max[k], Math.max(spec.min[k], wanted));
         const bound =
@@ -101,7 +81,7 @@ export function rankEnergy(settings: EnergySettings = {}): EnergyRankSelector {
       const layers = await prepare(context);
       if (budget === undefined) return selectAt(context, layers, fixed, String(fixed));
       checkBudget(budget, 'rank-energy');
-      const candidates = energyFractions(layers.flatMap((l) => l.unfoldings.map((u) => u.spectrum)));
+      const candidates = energyFractions(layers.flatMap((l) => l.unfoldings.map((u) => u.analysis)));
       const fits = (f: number) => {
         const { total } = selectAt(context, layers, f, '');
         return fitsBudget(budget, total.before, total.after);
@@ -113,13 +93,7 @@ export function rankEnergy(settings: EnergySettings = {}): EnergyRankSelector {
         );
       }
       // Cost is non-decreasing in the fraction: the largest fitting candidate is the answer.
-      let [lo, hi] = [0, candidates.length - 1];
-      while (lo < hi) {
-        const mid = Math.ceil((lo + hi) / 2);
-        if (fits(candidates[mid])) lo = mid;
-        else hi = mid - 1;
-      }
-      const solved = candidates[lo];
+      const solved = candidates[lastFitting(candidates.length, (k) => fits(candidates[k]))];
       const shown = solved.toPrecision(6);
       return selectAt(
         context,

@@ -1,19 +1,18 @@
 import {
+  type AnalysedLayer,
+  analyseUnfoldings,
   type Budget,
   checkBudget,
   describeBudget,
   fitsBudget,
-  type LayerInfo,
+  lastFitting,
   layerSelection,
-  linalg,
   type RankSelection,
   type RankSelectorPlugin,
-  type RankSpec,
   rankSelection,
-  rankUnfoldings,
   type SelectionContext,
 } from '@lowrank/core';
-import { type EvbmfResult, evbmf } from './evbmf.js';
+import { evbmf } from './evbmf.js';
 import { ratioSteps } from './ratio-steps.js';
 
 export interface VbmfSettings {
@@ -36,30 +35,10 @@ export interface VbmfRankSelector extends RankSelectorPlugin {
 }
 
 /** A layer with the EVBMF rank of each of its ranks' unfoldings. */
-interface Prepared {
-  info: LayerInfo;
-  spec: RankSpec;
-  unfoldings: { label: string; vbmf: number }[];
-}
+type Prepared = AnalysedLayer<number>;
 
-async function prepare(context: SelectionContext): Promise<Prepared[]> {
-  const layers: Prepared[] = [];
-  for (const { info, weight } of context.layers) {
-    const spec = context.decomposition.rankSpec(info);
-    const w = await linalg.toNdArray(weight);
-    if (!w.data.every(Number.isFinite)) {
-      throw new Error(`rank-vbmf: layer '${info.name}' has NaN or Inf weights`);
-    }
-    const found = new Map<linalg.Matrix, EvbmfResult>();
-    const unfoldings = rankUnfoldings(w, spec).map(({ label, matrix }) => {
-      const result = found.get(matrix) ?? evbmf(matrix);
-      found.set(matrix, result);
-      return { label, vbmf: result.rank };
-    });
-    layers.push({ info, spec, unfoldings });
-  }
-  return layers;
-}
+const prepare = (context: SelectionContext): Promise<Prepared[]> =>
+  analyseUnfoldings(context, 'rank-vbmf', (matrix) => evbmf(matrix).rank);
 
 /**
  * The VBMF rank selector: EVBMF on each rank's unfolding (core's `rankUnfoldings`:
@@ -88,7 +67,7 @@ export function rankVbmf(settings: VbmfSettings = {}): VbmfRankSelector {
   ): VbmfSelection => {
     const entries = layers.map(({ info, spec, unfoldings }) => {
       const reasons: string[] = [];
-      const ranks = unfoldings.map(({ label, vbmf }, k) => {
+      const ranks = unfoldings.map(({ label, analysis: vbmf }, k) => {
         const max = spec.max[k];
         const mixed = Math.round((1 - ratio) * max + ratio * vbmf);
         const rank = Math.min(max, Math.max(spec.min[k], minRank, mixed));
@@ -113,7 +92,7 @@ export function rankVbmf(settings: VbmfSettings = {}): VbmfRankSelector {
       checkBudget(budget, 'rank-vbmf');
       const steps = ratioSteps(
         layers.flatMap(({ spec, unfoldings }) =>
-          unfoldings.map(({ vbmf }, k) => ({ max: spec.max[k], vbmf })),
+          unfoldings.map(({ analysis }, k) => ({ max: spec.max[k], vbmf: analysis })),
         ),
       );
       const fits = (a: number) => {
@@ -127,14 +106,9 @@ export function rankVbmf(settings: VbmfSettings = {}): VbmfRankSelector {
           `rank-vbmf: the budget (${describeBudget(budget)}) cannot be met: at VBMF ratio 1 (the EVBMF ranks, at least minRank ${minRank}) the selected layers have ${smallest.params} params and ${smallest.flops} MACs; lower minRank or relax the budget`,
         );
       }
-      // Cost is non-increasing in the ratio: the smallest fitting step is the answer.
-      let [lo, hi] = [0, last];
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (fits(steps[mid])) hi = mid;
-        else lo = mid + 1;
-      }
-      const solved = steps[lo];
+      // Cost is non-increasing in the ratio: the smallest fitting step is the answer, the
+      // last fitting one counted down from ratio 1.
+      const solved = steps[last - lastFitting(steps.length, (k) => fits(steps[last - k]))];
       const shown = solved.toPrecision(6);
       return selectAt(
         context,

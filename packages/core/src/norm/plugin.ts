@@ -44,6 +44,18 @@ export interface CalibrationLayer {
  * data, then turns one layer's statistics into the `Metric` a decomposition minimises.
  */
 export interface NormPlugin extends PluginBase<'norm'> {
+  /**
+   * `false` for a norm whose `metric` needs no statistics (the Frobenius norm): a pipeline
+   * given no calibration data may then skip calibration and call `metric(layer, undefined)`.
+   * Absent or `true`: the norm learns from calibration data, and a pipeline without any
+   * must refuse it (read it with `normNeedsCalibration`, which applies the default).
+   */
+  readonly needsCalibration?: boolean;
   collector(layers: readonly CalibrationLayer[]): Collector;
   metric(layer: LayerInfo, stats: unknown): Metric;
+}
+
+/** Whether `norm` needs calibration data: unless it says `needsCalibration: false`. */
+export function normNeedsCalibration(norm: NormPlugin): boolean {
+  return norm.needsCalibration !== false;
 }

@@ -42,3 +42,19 @@ export function describeBudget(budget: Budget): string {
   if (budget.kind === 'ratio') return `${budget.value}x fewer params${scope}`;
   return `${budget.value}x fewer MACs${scope}`;
 }
+
+/**
+ * The largest index in `[0, count)` at which `fits` holds, by bisection, for a `fits` that
+ * holds from index 0 up to some index and at none after it: candidates in the order of a
+ * cost that grows with the index, tried against a budget. `fits(0)` is not tried (callers
+ * check it first, to say why the budget cannot be met); every probe is an index in `(0, count)`.
+ */
+export function lastFitting(count: number, fits: (index: number) => boolean): number {
+  let [lo, hi] = [0, count - 1];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,3 +1,4 @@
+export * from './analyse-unfoldings.js';
 export * from './budget.js';
 export * from './plugin.js';
 export * from './selection.js';
