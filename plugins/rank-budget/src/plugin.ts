@@ -4,6 +4,7 @@ import {
   describeBudget,
   fitsBudget,
   type LayerInfo,
+  lastFitting,
   layerSelection,
   type RankSelection,
   type RankSelectorPlugin,
@@ -98,13 +99,8 @@ export function rankBudget(settings: BudgetSettings = {}): BudgetRankSelector {
         );
       }
       // Cost is non-decreasing in f: the largest fitting breakpoint is the answer.
-      let [lo, hi] = [0, candidates.length - 1];
-      while (lo < hi) {
-        const mid = Math.ceil((lo + hi) / 2);
-        if (fits(candidates[mid])) lo = mid;
-        else hi = mid - 1;
-      }
-      return selectAt(context, layers, candidates[lo]);
+      const last = lastFitting(candidates.length, (i) => fits(candidates[i]));
+      return selectAt(context, layers, candidates[last]);
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   checkBudget,
   describeBudget,
   fitsBudget,
+  lastFitting,
   layerSelection,
   type RankSelection,
   type RankSelectorPlugin,
@@ -142,13 +143,8 @@ export function lwiq(options: LwiqOptions = {}): LwiqRankSelector {
         );
       }
       // Cost does not fall as kappa grows: the largest fitting breakpoint is the answer.
-      let [lo, hi] = [0, candidates.length - 1];
-      while (lo < hi) {
-        const mid = Math.ceil((lo + hi) / 2);
-        if (fits(candidates[mid])) lo = mid;
-        else hi = mid - 1;
-      }
-      return selectAt(context, layers, scores, candidates[lo]);
+      const last = lastFitting(candidates.length, (i) => fits(candidates[i]));
+      return selectAt(context, layers, scores, candidates[last]);
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   describeBudget,
   fitsBudget,
   type LayerInfo,
+  lastFitting,
   layerSelection,
   type RankSpec,
   rankSelection,
@@ -64,11 +65,5 @@ export function scaleToBudget(
       `rank-rene: the budget (${describeBudget(budget)}) cannot be met even at rank 1 in every layer; relax the budget or select fewer layers`,
     );
   }
-  let [lo, hi] = [0, candidates.length - 1];
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (fits(candidates[mid])) lo = mid;
-    else hi = mid - 1;
-  }
-  return candidates[lo];
+  return candidates[lastFitting(candidates.length, (i) => fits(candidates[i]))];
 }
