@@ -16,8 +16,10 @@ import { trCost } from './cost.js';
 import { disposeTr, reconstructTr, type TrFactors, trFactorRanks } from './factors.js';
 import { layoutRankSpec, layoutSupport, requireLayout, type TrLayout, type TrSettings } from './layout.js';
 import { trAls } from './tr-als.js';
+import { trConvOrder } from './tr-conv-order.js';
 import { TrConv2d } from './tr-conv2d.js';
 import { TrLinear } from './tr-linear.js';
+import { cheapestOrder } from './tr-linear-plan.js';
 import { trRanks } from './tr-reconstruct.js';
 import { trSvd } from './tr-svd.js';
 
@@ -46,9 +48,9 @@ const NAME = 'tr';
 
 /**
  * The tensor-ring decomposition plugin (Zhao et al. 2016): linear layers as TR-FC rings over
- * the modes `m_k n_k`, conv layers as the ring `O x K x I` run as a PSTRN-style layer (1x1 conv
- * to `R0 R2` channels, the kernel core on each of the `R0` slices, 1x1 conv closing the ring).
- * Ranks are the ring ranks `[R_0, ..., R_{d-1}]`.
+ * the modes `m_k n_k` (the input contracted with one core at a time in the cheapest order),
+ * conv layers as the ring `O x K x I` run as three convs in the cheaper of the PSTRN order
+ * and the kernel-first order (`TrConvOrder`). Ranks are the ring ranks `[R_0, ..., R_{d-1}]`.
  */
 export function tr(settings: TrSettings = {}): TrPlugin {
   const decompose = async (
@@ -152,6 +154,7 @@ export function tr(settings: TrSettings = {}): TrPlugin {
           ranks,
           bias: hasBias,
           dtype,
+          order: cheapestOrder(factors.outModes, factors.inModes, ranks),
         }).loadFactors(factors.cores, bias);
       }
       return new TrConv2d(engine, {
@@ -164,6 +167,7 @@ export function tr(settings: TrSettings = {}): TrPlugin {
         dilation: [...original.dilation],
         bias: hasBias,
         dtype,
+        order: trConvOrder(original, ranks),
       }).loadFactors(factors.cores, bias);
     },
   };

@@ -1,6 +1,7 @@
 import { linalg, SeededRandom } from '@lowrank/core';
 import { permuteAxes } from '@lowrank/tt';
-import { chainCores, checkTrCores, type TrCores, trReconstruct } from './tr-reconstruct.js';
+import { subchainGram, subchainProjection } from './subchain.js';
+import { checkTrCores, type TrCores, trReconstruct } from './tr-reconstruct.js';
 
 export interface TrAlsOptions {
   /** Starting cores (e.g. from `trSvd`), or seeded random ones (default). */
@@ -46,10 +47,12 @@ function randomCores(
 /**
  * TR-ALS (Zhao et al. 2016): each core in turn is the least-squares solution against the
  * product of the other cores (the cyclic subchain), `min ‖D_k g - X_k‖` with `D_k` the
- * subchain as `(prod_{j != k} n_j) x (R_k R_{k+1})` and `X_k` the tensor unfolded with mode `k`
- * last, solved as a proximal step (`linalg.proximalSolve`) so it stays a descent step when
- * `D_k` is nearly singular. Each update can only lower the error, so the trace reported after each sweep does not
- * increase; sweeps stop when it changes by less than `tol`.
+ * subchain as `(prod_{j != k} n_j) x (R_k R_{k+1})` and `X_k` the tensor unfolded at mode `k`.
+ * The normal equations are built without `D_k` (`subchainGram`, `subchainProjection`) and
+ * solved as a proximal step (`linalg.proximalSolve`) so that each update stays a descent step
+ * when `D_k` is nearly singular. Each update can only lower the error, so the trace reported
+ * after each sweep (the error of the reconstructed ring) does not increase; sweeps stop when
+ * it changes by less than `tol`.
  */
 export function trAls(x: linalg.NdArray, ranks: readonly number[], options: TrAlsOptions = {}): TrCores {
   const fn = 'trAls';
@@ -77,18 +80,27 @@ export function trAls(x: linalg.NdArray, ranks: readonly number[], options: TrAl
   } else {
     cores = randomCores(modes, ranks, norm, seed);
   }
-  // X_k: the tensor with modes k+1, .., k-1 (cyclically) as rows and mode k as columns.
-  const unfoldings = modes.map((n, k) => {
-    const order = modes.map((_, j) => (k + 1 + j) % d);
-    return linalg.matrix(x.data.length / n, n, permuteAxes(x, order).data);
-  });
+  // The tensor with its modes in the cyclic order k, k+1, .., k-1, for each k.
+  const rotations = modes.map((_, k) =>
+    k === 0
+      ? x.data
+      : permuteAxes(
+          x,
+          modes.map((__, j) => (k + j) % d),
+        ).data,
+  );
   const scale = norm > 0 ? norm : 1;
-  let error = frobenius(trReconstruct(cores).data.map((v, i) => v - x.data[i])) / scale;
+  const errorOf = () => {
+    const approx = trReconstruct(cores).data;
+    let s = 0;
+    for (let i = 0; i < approx.length; i++) s += (approx[i] - x.data[i]) ** 2;
+    return Math.sqrt(s) / scale;
+  };
+  let error = errorOf();
   onIteration?.(0, error);
   for (let it = 1; it <= maxIterations; it++) {
-    let residual = 0;
-    for (let k = 0; k < d; k++) residual = updateCore(cores, k, unfoldings[k]);
-    const next = residual / scale;
+    for (let k = 0; k < d; k++) updateCore(cores, k, rotations[k]);
+    const next = errorOf();
     onIteration?.(it, next);
     const change = Math.abs(error - next);
     error = next;
@@ -97,39 +109,17 @@ export function trAls(x: linalg.NdArray, ranks: readonly number[], options: TrAl
   return cores;
 }
 
-/** Solves core `k` against the subchain of the others; returns the residual norm. */
-function updateCore(cores: TrCores, k: number, xk: linalg.Matrix): number {
-  const d = cores.length;
+/** Core `k` as the least-squares fit against the subchain of the others (in place). */
+function updateCore(cores: TrCores, k: number, xk: Float64Array): void {
   const [rk, nk, rk1] = cores[k].shape;
-  // The chain of cores k+1 .. k-1: (R_{k+1} P) x R_k.
-  const chain = chainCores(cores, k + 1, d - 1);
-  const p = chain.rows / rk1;
-  // D[p, (a, b)] = chain[(b, p), a], so that X_k[p, i] ~ sum_{a,b} D[p, (a, b)] G_k[a, i, b].
-  const design = linalg.zeros(p, rk * rk1);
-  for (let b = 0; b < rk1; b++) {
-    for (let q = 0; q < p; q++) {
-      const src = (b * p + q) * rk;
-      const dst = q * rk * rk1 + b;
-      for (let a = 0; a < rk; a++) design.data[dst + a * rk1] = chain.data[src + a];
-    }
-  }
-  const core = cores[k];
-  const current = linalg.zeros(rk * rk1, nk);
-  for (let a = 0; a < rk; a++)
-    for (let i = 0; i < nk; i++)
-      for (let b = 0; b < rk1; b++) current.data[(a * rk1 + b) * nk + i] = core.data[(a * nk + i) * rk1 + b];
-  // A proximal step, not a bare least-squares solve: a rank-1 bond makes the design nearly
+  // The unknowns as [(a, b), i] for core [a, i, b].
+  const current = permuteAxes(cores[k], [0, 2, 1]);
+  // A proximal step, not a bare least-squares solve: a rank-1 bond makes the system nearly
   // singular, and the minimum-norm solution's huge entries would lose the residual to rounding.
   const g = linalg.proximalSolve(
-    linalg.matmul(design, design, { transA: true }),
-    linalg.matmul(design, xk, { transA: true }),
-    current,
+    subchainGram(cores, k),
+    subchainProjection(cores, k, xk),
+    linalg.matrix(rk * rk1, nk, current.data),
   );
-  for (let a = 0; a < rk; a++)
-    for (let i = 0; i < nk; i++)
-      for (let b = 0; b < rk1; b++) core.data[(a * nk + i) * rk1 + b] = g.data[(a * rk1 + b) * nk + i];
-  const fit = linalg.matmul(design, g);
-  let s = 0;
-  for (let i = 0; i < fit.data.length; i++) s += (fit.data[i] - xk.data[i]) ** 2;
-  return Math.sqrt(s);
+  cores[k] = permuteAxes(linalg.ndarray([rk, rk1, nk], g.data), [0, 2, 1]);
 }

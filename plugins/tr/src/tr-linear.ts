@@ -1,4 +1,5 @@
 import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import { legacyOrder, type TrLinearPlan, trLinearPlan } from './tr-linear-plan.js';
 
 /** Constructor arguments of a `TrLinear` (also its saved config). */
 export type TrLinearConfig = {
@@ -10,31 +11,32 @@ export type TrLinearConfig = {
   ranks: number[];
   bias: boolean;
   dtype: 'float32' | 'float64';
+  /**
+   * The order the cores are contracted with the input (a permutation of `0..d-1`; the plugin
+   * picks the cheapest, `cheapestOrder`). Absent: `d-1, .., 0`, the order of layers saved
+   * before it was a setting, so their weights load unchanged.
+   */
+  order?: number[];
 };
 
 const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
+const isIdentity = (perm: readonly number[]) => perm.every((p, i) => p === i);
 
 /**
  * A linear layer in tensor-ring format (TR-FC): `y = x W^T + b` with
  * `W[(i_1..i_d), (j_1..j_d)] = trace(G_1[:, i_1, j_1, :] ... G_d[:, i_d, j_d, :])`, never forming
- * `W`. The input, reshaped to `(batch, n_1..n_d)`, is contracted with the cores from the last
- * to the first, the ring rank `R_0` carried beside the batch until the first core closes the
- * trace. Children `core{k}` are bias-free Linears holding the cores: the last
- * `n_d -> R_{d-1} m_d R_0`, the middle ones `n_k R_{k+1} -> R_k m_k`, the first
- * `n_1 R_1 R_0 -> m_1`. The bias is the parameter `bias`.
+ * `W`. The input, reshaped to `(batch, n_1..n_d)`, is contracted with one core at a time in
+ * `order` (see `trLinearPlan`): each core is a bias-free Linear child `core{k}` from the state's
+ * axes it contracts (its `n_k` and the ring bonds already open) to those it leaves (its `m_k`
+ * and its other bonds). The bias is the parameter `bias`.
  */
 export class TrLinear extends nn.Module {
   readonly settings: Readonly<TrLinearConfig>;
   readonly bias: Tensor | null;
+  readonly plan: TrLinearPlan;
 
   constructor(engine: Engine, config: TrLinearConfig) {
     super(engine);
-    this.settings = {
-      ...config,
-      outModes: [...config.outModes],
-      inModes: [...config.inModes],
-      ranks: [...config.ranks],
-    };
     const { outModes: m, inModes: n, ranks: r, dtype } = config;
     const d = m.length;
     if (n.length !== d || r.length !== d || d < 2) {
@@ -42,14 +44,19 @@ export class TrLinear extends nn.Module {
         `TrLinear: ${d} output modes, ${n.length} input modes and ${r.length} ranks do not make a ring of at least 2 cores`,
       );
     }
-    const shapes: [number, number][] = m.map((mk, k) => {
-      if (k === 0) return [n[0] * r[1 % d] * r[0], mk];
-      if (k === d - 1) return [n[k], r[k] * mk * r[0]];
-      return [n[k] * r[k + 1], r[k] * mk];
-    });
-    shapes.forEach(([input, output], k) => {
-      this.registerModule(`core${k}`, new nn.Linear(engine, input, output, { bias: false, dtype }));
-    });
+    const order = config.order ?? legacyOrder(d);
+    if (order.length !== d || [...order].sort((a, b) => a - b).some((k, i) => k !== i)) {
+      throw new RangeError(`TrLinear: order [${order}] is not a permutation of the ${d} cores 0..${d - 1}`);
+    }
+    this.settings = { ...config, outModes: [...m], inModes: [...n], ranks: [...r], order: [...order] };
+    this.plan = trLinearPlan(m, n, r, order);
+    const byCore = [...this.plan.steps].sort((a, b) => a.core - b.core);
+    for (const step of byCore) {
+      this.registerModule(
+        `core${step.core}`,
+        new nn.Linear(engine, step.inFeatures, step.outFeatures, { bias: false, dtype }),
+      );
+    }
     this.bias = config.bias ? this.registerParameter('bias', engine.zeros([product(m)], dtype)) : null;
   }
 
@@ -62,6 +69,7 @@ export class TrLinear extends nn.Module {
       outModes: [...this.settings.outModes],
       inModes: [...this.settings.inModes],
       ranks: [...this.settings.ranks],
+      order: [...(this.settings.order as number[])],
     };
   }
 
@@ -71,21 +79,18 @@ export class TrLinear extends nn.Module {
 
   /** Copies ring cores `[R_k, m_k, n_k, R_{k+1}]` (and the bias, when the layer has one) into the layer. */
   loadFactors(cores: readonly Tensor[], bias: Tensor | null): this {
-    const d = cores.length;
-    cores.forEach((c, k) => {
+    for (const step of this.plan.steps) {
       this.engine.tidy(() => {
-        // The first core contracts (n_1, R_1, R_0); the last produces (R_{d-1}, m_d, R_0) from n_d.
-        const arranged = k === 0 ? transpose(c, [1, 2, 3, 0]) : k === d - 1 ? transpose(c, [0, 1, 3, 2]) : c;
-        this.core(k).weight.copyFrom(arranged);
+        const linear = this.core(step.core);
+        linear.weight.copyFrom(reshape(transpose(cores[step.core], step.weightPerm), linear.weight.shape));
       });
-    });
+    }
     if (this.bias && bias) this.bias.copyFrom(bias);
     return this;
   }
 
   forward(x: Tensor): Tensor {
-    const { outModes: m, inModes: n, ranks: r } = this.settings;
-    const d = m.length;
+    const { outModes: m, inModes: n } = this.settings;
     const inputs = product(n);
     if (x.shape[x.rank - 1] !== inputs)
       throw new RangeError(
@@ -93,65 +98,36 @@ export class TrLinear extends nn.Module {
       );
     const lead = x.shape.slice(0, -1);
     const batch = product(lead);
-    const r0 = r[0];
     return this.engine.tidy(() => {
-      // The last core: [batch, N_{<d}, n_d] -> [batch, R_0, m_d, N_{<d}, R_{d-1}].
-      let nLeft = inputs / n[d - 1];
-      const y = reshape(this.core(d - 1).call(reshape(x, [batch, nLeft, n[d - 1]])), [
-        batch,
-        nLeft,
-        r[d - 1],
-        m[d - 1],
-        r0,
-      ]);
-      let state = transpose(y, [0, 4, 3, 1, 2]);
-      let mDone = m[d - 1];
-      // Middle cores: state [batch, R_0, M_{>k}, N_{<k}, n_k R_{k+1}] -> [batch, R_0, M_{>=k}, N_{<k}, R_k].
-      for (let k = d - 2; k >= 1; k--) {
-        nLeft /= n[k];
-        const z = reshape(this.core(k).call(reshape(state, [batch, r0, mDone, nLeft, n[k] * r[k + 1]])), [
-          batch,
-          r0,
-          mDone,
-          nLeft,
-          r[k],
-          m[k],
-        ]);
-        state = transpose(z, [0, 1, 5, 2, 3, 4]);
-        mDone *= m[k];
+      let state = reshape(x, [batch, ...n]);
+      for (const step of this.plan.steps) {
+        const arranged = isIdentity(step.arrange)
+          ? state
+          : transpose(state, [0, ...step.arrange.map((a) => a + 1)]);
+        const y = this.core(step.core).call(reshape(arranged, [-1, step.inFeatures]));
+        state = reshape(y, [batch, ...step.after]);
       }
-      // The first core closes the ring: [batch, M_{>1}, n_1 R_1 R_0] -> [batch, M_{>1}, m_1].
-      const closing = reshape(transpose(reshape(state, [batch, r0, mDone, n[0], r[1]]), [0, 2, 3, 4, 1]), [
-        batch,
-        mDone,
-        n[0] * r[1] * r0,
-      ]);
-      const out = reshape(transpose(this.core(0).call(closing), [0, 2, 1]), [...lead, mDone * m[0]]);
+      const { finalPerm } = this.plan;
+      const ordered = isIdentity(finalPerm) ? state : transpose(state, [0, ...finalPerm.map((a) => a + 1)]);
+      const out = reshape(ordered, [...lead, product(m)]);
       return this.bias ? add(out, this.bias) : out;
     });
   }
 
   /** `forward`'s contraction in ONNX, core by core: each core's Linear sees 2-D rows. */
   override toOnnx(g: nn.OnnxEmitter, input: string): string {
-    const { outModes: m, inModes: n, ranks: r } = this.settings;
-    const d = m.length;
-    const r0 = r[0];
+    const { outModes: m, inModes: n } = this.settings;
     const o = new nn.OnnxShapes(g);
-    let nLeft = product(n) / n[d - 1];
-    const last = g.child(`core${d - 1}`, o.reshape(input, [-1, n[d - 1]]));
-    let state = o.transpose(o.reshape(last, [-1, nLeft, r[d - 1], m[d - 1], r0]), [0, 4, 3, 1, 2]);
-    let mDone = m[d - 1];
-    for (let k = d - 2; k >= 1; k--) {
-      nLeft /= n[k];
-      const z = g.child(`core${k}`, o.reshape(state, [-1, n[k] * r[k + 1]]));
-      state = o.transpose(o.reshape(z, [-1, r0, mDone, nLeft, r[k], m[k]]), [0, 1, 5, 2, 3, 4]);
-      mDone *= m[k];
+    let state = o.reshape(input, [-1, ...n]);
+    for (const step of this.plan.steps) {
+      if (!isIdentity(step.arrange)) state = o.transpose(state, [0, ...step.arrange.map((a) => a + 1)]);
+      const y = g.child(`core${step.core}`, o.reshape(state, [-1, step.inFeatures]));
+      state = o.reshape(y, [-1, ...step.after]);
     }
-    const closing = o.transpose(o.reshape(state, [-1, r0, mDone, n[0], r[1]]), [0, 2, 3, 4, 1]);
-    const first = g.child('core0', o.reshape(closing, [-1, n[0] * r[1] * r0]));
-    const ordered = o.transpose(o.reshape(first, [-1, mDone, m[0]]), [0, 2, 1]);
+    const { finalPerm } = this.plan;
+    const ordered = isIdentity(finalPerm) ? state : o.transpose(state, [0, ...finalPerm.map((a) => a + 1)]);
     // The traced input's rank ([N, features] when the trace did not reach the layer).
-    const out = o.reshapeLike(ordered, input, g.inputShape?.length ?? 2, mDone * m[0]);
+    const out = o.reshapeLike(ordered, input, g.inputShape?.length ?? 2, product(m));
     return this.bias ? g.node('Add', [out, g.initializer('bias', this.bias)]) : out;
   }
 }

@@ -1,4 +1,6 @@
 import { linalg } from '@lowrank/core';
+import { permuteAxes } from '@lowrank/tt';
+import { cheapestOpening } from './ring-opening.js';
 
 /** TR cores: core `k` has shape `[R_k, n_k, R_{k+1}]`, indices mod `d`, so the last core closes on `R_0`. */
 export type TrCores = linalg.NdArray[];
@@ -39,16 +41,35 @@ export function chainCores(cores: TrCores, k: number, m: number): linalg.Matrix 
   return acc;
 }
 
-/** The full tensor `A[i_1..i_d] = trace(G_1[:, i_1, :] ... G_d[:, i_d, :])`. */
+/**
+ * The full tensor `A[i_1..i_d] = trace(G_1[:, i_1, :] ... G_d[:, i_d, :])`. The ring is opened
+ * at its cheapest core `c` (`cheapestOpening`): the chain of cores `c .. c-2`, then one product
+ * with core `c-1` that sums over both ring ends, then the modes rotated back.
+ */
 export function trReconstruct(cores: TrCores): linalg.NdArray {
   checkTrCores('trReconstruct', cores);
-  const r0 = cores[0].shape[0];
-  const chain = chainCores(cores, 0, cores.length); // (R_0 N) x R_0
-  const n = chain.rows / r0;
-  const out = new Float64Array(n);
-  for (let a = 0; a < r0; a++) for (let i = 0; i < n; i++) out[i] += chain.data[(a * n + i) * r0 + a];
-  return linalg.ndarray(
-    cores.map((c) => c.shape[1]),
-    out,
+  const d = cores.length;
+  const modes = cores.map((c) => c.shape[1]);
+  if (d === 1) {
+    const [r, n] = cores[0].shape;
+    const out = new Float64Array(n);
+    for (let a = 0; a < r; a++) for (let i = 0; i < n; i++) out[i] += cores[0].data[(a * n + i) * r + a];
+    return linalg.ndarray(modes, out);
+  }
+  const c = cheapestOpening(modes, trRanks(cores));
+  const chain = chainCores(cores, c, d - 1); // (R_c N') x R_{c-1}
+  const [rOpen, rLast] = [cores[c].shape[0], chain.cols];
+  const last = cores[(c + d - 1) % d];
+  const rows = permuteAxes(linalg.ndarray([rOpen, chain.rows / rOpen, rLast], chain.data), [1, 2, 0]);
+  const closing = permuteAxes(last, [0, 2, 1]);
+  const ring = linalg.matmul(
+    linalg.matrix(rows.data.length / (rLast * rOpen), rLast * rOpen, rows.data),
+    linalg.matrix(rLast * rOpen, last.shape[1], closing.data),
+  );
+  const rotated = modes.map((_, j) => modes[(c + j) % d]);
+  if (c === 0) return linalg.ndarray(modes, ring.data);
+  return permuteAxes(
+    linalg.ndarray(rotated, ring.data),
+    modes.map((_, k) => (k - c + d) % d),
   );
 }

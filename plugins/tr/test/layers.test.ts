@@ -72,14 +72,10 @@ describe('TR layers', () => {
       mseLoss(matmul(x, reconstructTr({ ...f, cores }), { transB: true }), target),
       cores,
     );
-    // The layer holds the cores permuted (first: [m, n, R1, R0], last: [R, m, R0, n]): compare the gradients in the same layout.
-    const perms = [
-      [1, 2, 3, 0],
-      [0, 1, 2, 3],
-      [0, 1, 3, 2],
-    ];
-    for (let k = 0; k < 3; k++) {
-      const g = viaWeight[k].transpose(perms[k]);
+    // The layer holds each core permuted to its Linear's [out, in] (the plan's weightPerm): compare in that layout.
+    for (const step of module.plan.steps) {
+      const k = step.core;
+      const g = viaWeight[k].transpose(step.weightPerm).reshape(viaLayer[k].shape);
       expect(Math.max(...(await viaLayer[k].data()).map(Math.abs))).toBeGreaterThan(0);
       expect(relativeError(await g.data(), await viaLayer[k].data())).toBeLessThan(1e-10);
     }
