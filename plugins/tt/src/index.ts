@@ -14,7 +14,9 @@ export { convToOKI, matrixFromTensorized, okiToConv, tensorizeMatrix } from './t
 export { rankForTail, type SvdRoute, type Truncation, truncateSvd } from './truncate.js';
 export { TtChannelConv2d, type TtChannelConv2dConfig } from './tt-channel-conv2d.js';
 export { TtConv2d, type TtConv2dConfig } from './tt-conv2d.js';
+export { type TtConv2dPlan, ttConv2dPlan } from './tt-conv2d-plan.js';
 export { TtLinear, type TtLinearConfig } from './tt-linear.js';
+export { TRANSPOSED_ELEMENT_MACS, type TtLinearPlan, ttLinearPlan } from './tt-linear-plan.js';
 export { checkTtCores, ttRanks, ttReconstruct } from './tt-reconstruct.js';
 export { leftOrthogonalize, ttRound } from './tt-round.js';
 export { type TtCores, type TtSvdOptions, ttRankBounds, ttSvd } from './tt-svd.js';

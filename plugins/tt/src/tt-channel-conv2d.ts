@@ -107,33 +107,36 @@ export class TtChannelConv2d extends nn.Module {
       );
     }
     return this.engine.tidy(() => {
-      // Input side, channels last: [N, H, W, i_1..i_j, r] with (i_j, r) merged as the last axis.
-      let state = reshape(transpose(x, [0, 2, 3, 1]), [
-        batch,
-        h,
-        w,
-        channels / inModes[b - 1],
-        inModes[b - 1],
-      ]);
+      // Input side, channels last, as 2-D rows (so every core is one GEMM, its gradient too):
+      // rows [N, H, W, i_1..i_{j-1}] by columns (i_j, r) for core j.
+      const positions = batch * h * w;
+      const channelsLast = (t: Tensor) => transpose(reshape(t, [t.shape[0], t.shape[1], -1]), [0, 2, 1]);
+      let state = reshape(channelsLast(x), [(channels / inModes[b - 1]) * positions, inModes[b - 1]]);
       for (let j = b - 1; j >= 0; j--) {
         const y = this.linear(`in${j}`).call(state);
         const before = product(inModes.slice(0, j));
-        state = j > 0 ? reshape(y, [batch, h, w, before / inModes[j - 1], inModes[j - 1] * r[a + 1 + j]]) : y;
+        state =
+          j > 0 ? reshape(y, [(positions * before) / inModes[j - 1], inModes[j - 1] * r[a + 1 + j]]) : y;
       }
-      // [N, H, W, 1, r_{a+1}] -> [N, r_{a+1}, H, W] -> the kernel core.
-      const conv = this.core.call(reshape(transpose(state, [0, 3, 4, 1, 2]), [batch, r[a + 1], h, w]));
+      // [N H W, r_{a+1}] -> [N, r_{a+1}, H, W] -> the kernel core.
+      const conv = this.core.call(
+        reshape(transpose(reshape(state, [batch, h * w, r[a + 1]]), [0, 2, 1]), [batch, r[a + 1], h, w]),
+      );
       const [, , ho, wo] = conv.shape;
-      // Output side: [N, Ho, Wo, o_a..o_{j+1}, r_j], the rank last.
+      // Output side: rows [N, Ho, Wo, o_a..o_{j+1}] by the rank r_j.
+      const outPositions = batch * ho * wo;
       let done = 1;
-      let out = reshape(transpose(conv, [0, 2, 3, 1]), [batch, ho, wo, 1, r[a]]);
+      let out = reshape(channelsLast(conv), [outPositions, r[a]]);
       for (let j = a - 1; j >= 0; j--) {
-        const y = reshape(this.linear(`out${j}`).call(out), [batch, ho, wo, done, r[j], outModes[j]]);
+        const y = this.linear(`out${j}`).call(out);
+        const moved =
+          r[j] === 1 ? y : transpose(reshape(y, [outPositions * done, r[j], outModes[j]]), [0, 2, 1]);
         done *= outModes[j];
-        out = reshape(transpose(y, [0, 1, 2, 3, 5, 4]), [batch, ho, wo, done, r[j]]);
+        out = reshape(moved, [outPositions * done, r[j]]);
       }
-      // [N, Ho, Wo, (o_a..o_1)] -> [N, o_1..o_a, Ho, Wo] -> [N, O, Ho, Wo].
-      const modes = reshape(out, [batch, ho, wo, ...[...outModes].reverse()]);
-      const perm = [0, ...Array.from({ length: a }, (_, t) => 3 + a - 1 - t), 1, 2];
+      // [N, Ho Wo, o_a..o_1] -> [N, o_1..o_a, Ho Wo] -> [N, O, Ho, Wo].
+      const modes = reshape(out, [batch, ho * wo, ...[...outModes].reverse()]);
+      const perm = [0, ...Array.from({ length: a }, (_, t) => 1 + a - t), 1];
       const y = reshape(transpose(modes, perm), [batch, done, ho, wo]);
       return this.bias ? add(y, reshape(this.bias, [1, done, 1, 1])) : y;
     });

@@ -1,4 +1,5 @@
-import { type Engine, nn, type Tensor, transpose } from '@lowrank/core';
+import { conv2d, type Engine, matmul, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import { ttConv2dPlan } from './tt-conv2d-plan.js';
 
 /** Constructor arguments of a `TtConv2d` (also its saved config). */
 export type TtConv2dConfig = {
@@ -20,6 +21,8 @@ export type TtConv2dConfig = {
  * with cores `G1 [1, O, r1]`, `G2 [r1, K, r2]`, `G3 [r2, I, 1]` runs as `first`, a 1x1 conv
  * `I -> r2` (`G3`), `core`, a `Kh x Kw` conv `r2 -> r1` (`G2`) with the original stride,
  * padding and dilation, and `last`, a 1x1 conv `r1 -> O` (`G1`) with the original bias.
+ * For a batch of several images a 1x1 conv is folded into the kernel conv where that saves
+ * multiply-accumulates (`ttConv2dPlan`); one image runs the three convs.
  */
 export class TtConv2d extends nn.Module {
   readonly settings: Readonly<TtConv2dConfig>;
@@ -67,7 +70,52 @@ export class TtConv2d extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.engine.tidy(() => this.last.call(this.core.call(this.first.call(x))));
+    const { inChannels, stride, padding, dilation } = this.settings;
+    if (x.rank !== 4 || x.shape[1] !== inChannels)
+      throw new RangeError(`TtConv2d: expected input [N, ${inChannels}, H, W], got [${x.shape}]`);
+    const plan = ttConv2dPlan(this.settings, x.shape[0], [x.shape[2], x.shape[3]]);
+    return this.engine.tidy(() => {
+      if (!plan.mergeFirst && !plan.mergeLast) return this.last.call(this.core.call(this.first.call(x)));
+      let kernel = plan.mergeFirst ? this.foldedFirst() : this.core.weight;
+      if (plan.mergeLast) kernel = this.foldLast(kernel);
+      const y = conv2d(
+        plan.mergeFirst ? x : this.first.call(x),
+        kernel,
+        plan.mergeLast ? this.last.bias : null,
+        {
+          stride,
+          padding,
+          dilation,
+        },
+      );
+      return plan.mergeLast ? y : this.last.call(y);
+    });
+  }
+
+  /** The kernel conv after `first`, as one conv from the input channels: `[r1, I, Kh, Kw]`. */
+  private foldedFirst(): Tensor {
+    const [r1, r2] = this.settings.ranks;
+    const [kh, kw] = this.settings.kernelSize;
+    const i = this.settings.inChannels;
+    // [r1, r2, K] -> [(r1, K), r2], times G3 [r2, I], back to [r1, I, K].
+    const kernel = reshape(transpose(reshape(this.core.weight, [r1, r2, kh * kw]), [0, 2, 1]), [
+      r1 * kh * kw,
+      r2,
+    ]);
+    const folded = matmul(kernel, reshape(this.first.weight, [r2, i]));
+    return reshape(transpose(reshape(folded, [r1, kh * kw, i]), [0, 2, 1]), [r1, i, kh, kw]);
+  }
+
+  /** `last` after a kernel `[r1, C, Kh, Kw]`, as one conv to the output channels: `[O, C, Kh, Kw]`. */
+  private foldLast(kernel: Tensor): Tensor {
+    const [r1, c, kh, kw] = kernel.shape;
+    const o = this.settings.outChannels;
+    return reshape(matmul(reshape(this.last.weight, [o, r1]), reshape(kernel, [r1, c * kh * kw])), [
+      o,
+      c,
+      kh,
+      kw,
+    ]);
   }
 
   /** The three convs as three ONNX Conv nodes, so the exported file holds the cores. */

@@ -1,7 +1,7 @@
 import { createEngine } from '@lowrank/core';
 import { convLayer, linearLayer } from '@lowrank/core/testing';
 import { describe, expect, it } from 'vitest';
-import { tt, ttSvd } from '../src/index.js';
+import { TtConv2d, tt, ttSvd } from '../src/index.js';
 import { randomArray } from './helpers.js';
 
 const engine = createEngine();
@@ -61,6 +61,24 @@ describe('tt errors', () => {
     );
     expect(() => ttSvd(randomArray([2, 3, 4], 1), { ranks: [2] })).toThrow(/1 rank caps for 3 cores/);
     expect(() => ttSvd(randomArray([2, 3, 4], 1), { ranks: [2, 0] })).toThrow(/r2 = 0/);
+  });
+
+  it('a TtConv2d given the wrong channels or rank says what input it expects', () => {
+    const conv = new TtConv2d(engine, {
+      inChannels: 6,
+      outChannels: 8,
+      ranks: [2, 2],
+      kernelSize: [3, 3],
+      stride: [1, 1],
+      padding: [0, 0, 0, 0],
+      dilation: [1, 1],
+      bias: true,
+      dtype: 'float64',
+    });
+    expect(() => conv.call(engine.zeros([2, 5, 7, 7], 'float64'))).toThrow(
+      /TtConv2d: expected input \[N, 6, H, W\], got \[2,5,7,7\]/,
+    );
+    expect(() => conv.call(engine.zeros([6, 7, 7], 'float64'))).toThrow(/expected input \[N, 6, H, W\]/);
   });
 
   it('factors of another layer cannot build a layer', async () => {
