@@ -6,6 +6,7 @@ import {
   type LayerInfo,
   layerInfo,
   type Metric,
+  measuredCost,
   mul,
   type NormPlugin,
   nn,
@@ -185,8 +186,9 @@ function buildReport(
       ranks: entry.ranks,
       reason: entry.reason,
       before: entry.dense,
-      // Measured on the module: a centred Sigma metric gives a bias-free layer a bias.
-      after: replacement ? { params: replacement.numParameters(), flops: entry.cost.flops } : entry.cost,
+      // Measured on the module built: a centred Sigma metric gives a bias-free layer a bias,
+      // and a decomposition may clip the ranks it was asked for (TR-SVD to its unfoldings).
+      after: replacement ? measuredCost(replacement, l.info) : entry.cost,
       error: decomposed[j].error,
       seconds: decomposed[j].seconds,
     };

@@ -10,10 +10,11 @@ export interface LayerReport {
   shape: number[];
   /** The decomposition that replaced the layer; null when the rank selection kept it dense. */
   decomposition: string | null;
+  /** The ranks selected (a decomposition may build fewer, as TR-SVD clips to the weight's unfoldings). */
   ranks: number[];
   /** Why these ranks (the selector's reason, or 'explicit ranks'). */
   reason: string;
-  /** Params and MACs per sample of the dense layer and of what replaced it. */
+  /** Params and MACs per sample of the dense layer and of what replaced it (measured on the module built). */
   before: Cost;
   after: Cost;
   /**

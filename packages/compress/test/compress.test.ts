@@ -1,6 +1,7 @@
-import { createEngine, FROBENIUS, type NormPlugin, nn } from '@lowrank/core';
+import { createEngine, FROBENIUS, layerInfo, measuredCost, type NormPlugin, nn } from '@lowrank/core';
 import { frobenius } from '@lowrank/norm-frobenius';
 import { sigma } from '@lowrank/norm-sigma';
+import { tr } from '@lowrank/tr';
 import { tucker2 } from '@lowrank/tucker2';
 import { describe, expect, it } from 'vitest';
 import { type CompressRecipe, compress, formatReport, type ProgressEvent } from '../src/index.js';
@@ -115,6 +116,22 @@ describe('compress', () => {
       expect(l.error.sigma!, l.name).toBeLessThanOrEqual(frob.layers[j].error.sigma! + 1e-9);
       expect(l.error.frobenius, l.name).toBeGreaterThanOrEqual(frob.layers[j].error.frobenius - 1e-9);
     }
+  });
+
+  it("reports the params and MACs of the layer built, when the decomposition builds smaller ranks than asked (TR-SVD's clipping)", async () => {
+    const engine = testEngine().use(tr());
+    const model = lenet(engine);
+    const asked = [3, 47, 3]; // TR-SVD builds [3, 36, 3]: fc2's unfoldings allow no more
+    const { report } = await compress(engine, model, {
+      decomposition: { linear: 'tr' },
+      include: ['fc2'],
+      ranks: { explicit: { fc2: asked } },
+      inputShape: [1, 28, 28],
+    });
+    const [fc2] = report.layers;
+    const dense = layerInfo('fc2', new nn.Linear(engine, 120, 84));
+    expect(fc2.after).toEqual(measuredCost(model.getModule('fc2'), dense));
+    expect(fc2.after.flops).toBeLessThan(tr().cost(dense, asked).flops);
   });
 
   it('rejects explicit ranks out of bounds with an error naming the layer, leaving the model as it was', async () => {

@@ -1,5 +1,14 @@
-import { conv2d, createEngine, type LayerInfo, matmul, nn, sum, type Tensor } from '@lowrank/core';
-import { convLayer, linearLayer, measuredCost } from '@lowrank/core/testing';
+import {
+  conv2d,
+  createEngine,
+  type LayerInfo,
+  matmul,
+  measuredCost,
+  nn,
+  sum,
+  type Tensor,
+} from '@lowrank/core';
+import { convLayer, linearLayer } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CpConv2d, CpLinear, cp, moduleBuilders } from '../src/index.js';

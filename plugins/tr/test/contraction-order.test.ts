@@ -1,5 +1,5 @@
-import { add, conv2d, createEngine, type Engine, matmul, nn, type Tensor } from '@lowrank/core';
-import { convLayer, linearLayer, measuredCost } from '@lowrank/core/testing';
+import { add, conv2d, createEngine, type Engine, matmul, measuredCost, nn, type Tensor } from '@lowrank/core';
+import { convLayer, linearLayer } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

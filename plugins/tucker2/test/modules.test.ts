@@ -1,5 +1,5 @@
-import { createEngine, nn, norm, sub } from '@lowrank/core';
-import { convLayer, linearLayer, measuredCost } from '@lowrank/core/testing';
+import { createEngine, measuredCost, nn, norm, sub } from '@lowrank/core';
+import { convLayer, linearLayer } from '@lowrank/core/testing';
 import { describe, expect, it } from 'vitest';
 import { moduleBuilders, Tucker2Conv2d, Tucker2Linear, tucker2 } from '../src/index.js';
 

@@ -4,12 +4,10 @@
  * test file registers, e.g. `for (const c of checks) it(c.name, c.run)`.
  */
 import * as fc from 'fast-check';
-import type { Cost, LayerInfo } from '../decomposition/layer-info.js';
+import type { LayerInfo } from '../decomposition/layer-info.js';
+import { measuredCost } from '../decomposition/measured-cost.js';
 import type { DecompositionPlugin } from '../decomposition/plugin.js';
 import type { Engine } from '../engine.js';
-import { Conv2d } from '../nn/conv2d.js';
-import { Linear } from '../nn/linear.js';
-import type { Module } from '../nn/module.js';
 import { conv2d } from '../ops/conv.js';
 import { add, sub } from '../ops/elementwise.js';
 import { matmul } from '../ops/linear.js';
@@ -102,39 +100,6 @@ function denseForward(layer: LayerInfo, weight: Tensor, bias: Tensor | null, x: 
     dilation: layer.dilation,
     groups: layer.groups,
   });
-}
-
-/**
- * Params and MACs of a module tree, counted from its Linear/Conv2d leaves on a real forward
- * pass of one sample (MACs per call: a Linear's inputs times its outputs, a conv's fan-in
- * times its outputs).
- */
-export function measuredCost(module: Module, layer: LayerInfo): Cost {
-  const engine = module.engine;
-  let flops = 0;
-  const removers = module.namedModules().map(([, m]) =>
-    m.addForwardHook((mod, _inputs, output) => {
-      // The forward runs on one sample, so every element of a child's output counts, even when the
-      // child sees extra axes folded into its batch axis (a ring rank carried beside the sample).
-      if (mod instanceof Linear) flops += mod.inFeatures * output.size;
-      if (mod instanceof Conv2d)
-        flops += (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1] * output.size;
-    }),
-  );
-  try {
-    engine.noGrad(() =>
-      engine.tidy(() => {
-        const x =
-          layer.kind === 'linear'
-            ? engine.randn([1, layer.inChannels], { dtype: 'float64' })
-            : engine.randn([1, layer.inChannels, ...(layer.inputSize ?? [7, 8])], { dtype: 'float64' });
-        module.call(x);
-      }),
-    );
-  } finally {
-    for (const r of removers) r();
-  }
-  return { params: module.numParameters(), flops };
 }
 
 /** The checks of ALGORITHMS.md properties 1, 2, 3, 8 and the cost and rank-monotonicity properties. */

@@ -1,6 +1,7 @@
 export * from './bias-correction.js';
 export * from './checks.js';
 export * from './layer-info.js';
+export * from './measured-cost.js';
 export * from './metric.js';
 export * from './metric-error.js';
 export * from './plugin.js';
