@@ -172,6 +172,25 @@ describe('factorized layers export to ONNX', () => {
     }
   });
 
+  it("TrConv2d in its kernel-first order (the plugin's choice when R0 outgrows the input channels): onnxruntime and importOnnx equal forward within 1e-4 relative, and forward equals the input-first order's", async () => {
+    const engine = createEngine({ seed: 11 });
+    const plugin = tr();
+    const dense = denseLayer(engine, 'conv');
+    const info = layerInfo('layer', dense, [CONV_SAMPLE[1], CONV_SAMPLE[2]]);
+    const factors = await plugin.decompose(dense.weight, info, [3, 2, 3], { seed: 1 });
+    const inputFirst = plugin.layer(factors, info, dense.bias) as TrConv2d;
+    const layer = new TrConv2d(engine, { ...inputFirst.settings, order: 'kernel-first' });
+    layer.loadFactors(factors.cores, dense.bias);
+    expect(inputFirst.settings.order).toBe('input-first');
+    await expectOnnxMatchesForward(engine, layer, CONV_SAMPLE);
+    const x = engine.randn([2, ...CONV_SAMPLE]);
+    await expectOutputsClose(
+      (await engine.noGrad(() => layer.call(x)).data()) as Float32Array,
+      engine.noGrad(() => inputFirst.eval().call(x)),
+      'kernel-first vs input-first',
+    );
+  });
+
   for (const name of ['TtLinear', 'TrLinear'] as const) {
     it(`${name} on [N, 2, 24] inputs keeps the extra leading axis: onnxruntime and importOnnx equal forward within 1e-4 relative`, async () => {
       const engine = createEngine({ seed: 10 });
