@@ -9,6 +9,7 @@ import { matmul } from './matmul.js';
 import * as mv from './movement.js';
 import * as pool from './pool.js';
 import { argReduce, reduce } from './reduce.js';
+import { transpose } from './transpose.js';
 
 type Impl<K extends KernelName> = (
   inputs: readonly TensorInfo[],
@@ -127,7 +128,7 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
     return [cpu.output(r.values, r.shape, 'int32')];
   },
   transpose: ([x], { perm }, cpu) => {
-    const r = mv.transpose(cpu.values(x.dataId), x.shape, perm);
+    const r = transpose(cpu.values(x.dataId), x.shape, perm);
     return [cpu.output(r.values, r.shape, x.dtype)];
   },
   slice: ([x], { begin, step, shape }, cpu) => [

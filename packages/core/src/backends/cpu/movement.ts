@@ -1,6 +1,6 @@
 import { allocArray, type DataArray, type DType, dtypeOf } from '../../dtype.js';
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from '../../shape.js';
-import { forEachRow, permutedStrides } from './strided.js';
+import { forEachRow } from './strided.js';
 
 function like(x: DataArray, size: number): DataArray {
   return allocArray(dtypeOf(x), size);
@@ -16,29 +16,6 @@ export function gatherStrided(x: DataArray, shape: Shape, strides: readonly numb
     else for (let j = 0; j < n; j++) out[o + j] = x[start + j * inner];
   });
   return out;
-}
-
-export function transpose(
-  x: DataArray,
-  shape: Shape,
-  perm: readonly number[],
-): { values: DataArray; shape: number[] } {
-  const outShape = perm.map((p) => shape[p]);
-  if (shape.length === 2 && perm[0] === 1) {
-    // Blocked 2-d transpose keeps both sides in cache.
-    const [r, c] = shape;
-    const out = like(x, r * c);
-    const B = 32;
-    for (let i0 = 0; i0 < r; i0 += B) {
-      for (let j0 = 0; j0 < c; j0 += B) {
-        const i1 = Math.min(i0 + B, r);
-        const j1 = Math.min(j0 + B, c);
-        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * r + i] = x[i * c + j];
-      }
-    }
-    return { values: out, shape: outShape };
-  }
-  return { values: gatherStrided(x, outShape, permutedStrides(shape, perm)), shape: outShape };
 }
 
 function windowStrides(

@@ -1,7 +1,7 @@
 import { allocArray, type DataArray, type DType } from '../../dtype.js';
 import type { ReduceOp } from '../../kernels.js';
 import { type Shape, sizeOf } from '../../shape.js';
-import { transpose } from './movement.js';
+import { transpose } from './transpose.js';
 
 /** Moves `axes` to the end so that each output element reduces one contiguous segment. */
 function segments(
