@@ -8,7 +8,7 @@ import * as ref from '../../reference.js';
  * (which the kernel drops) with sizes on both sides of its 32-element blocks.
  */
 const arbCase = fc
-  .array(fc.constantFrom(1, 1, 2, 3, 5, 33, 40), { minLength: 0, maxLength: 6 })
+  .array(fc.constantFrom<number>(1, 1, 2, 3, 5, 33, 40), { minLength: 0, maxLength: 6 })
   .filter((shape) => shape.reduce((p, d) => p * d, 1) <= 60_000)
   .chain((shape) =>
     fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length })),
