@@ -21,6 +21,12 @@ export interface ConvCase {
   w: Float32Array;
 }
 
+/** The input gradient of a stride-1 conv: dx = conv2d's adjoint in x applied to dy. */
+export interface ConvGradInputCase extends ConvCase {
+  /** [N, O, Ho, Wo], NCHW */
+  dy: Float32Array;
+}
+
 export interface Prepared {
   run(): unknown;
   /** the result of one `run` as a flat float array in our layout (row-major C, NCHW y), for the cross-check */
@@ -34,5 +40,7 @@ export interface Contender {
   note?: string;
   prepareMatmul(c: MatmulCase): Promise<Prepared>;
   prepareConv(c: ConvCase): Promise<Prepared>;
+  /** absent where the peer has no such kernel; `read` gives dx as NCHW */
+  prepareConvGradInput?(c: ConvGradInputCase): Promise<Prepared>;
   close?(): Promise<void>;
 }

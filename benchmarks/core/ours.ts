@@ -35,6 +35,28 @@ export const ours: Contender = {
       },
     };
   },
+  async prepareConvGradInput({ dy, xShape, w, wShape, pad }) {
+    const [n, , h, wd] = xShape;
+    const [o, , kh, kw] = wShape;
+    const tdy = engine.fromData(dy.slice(), [n, o, h + 2 * pad - kh + 1, wd + 2 * pad - kw + 1]);
+    const tw = engine.fromData(w.slice(), wShape);
+    // the kernel that conv2d's backward pass runs for x
+    const attrs = {
+      stride: [1, 1] as [number, number],
+      padding: [pad, pad, pad, pad] as [number, number, number, number],
+      dilation: [1, 1] as [number, number],
+      groups: 1,
+      inputShape: [...xShape],
+    };
+    return {
+      run: () => readAndDispose(engine.runKernel('conv2dGradInput', [tdy, tw], attrs)[0]),
+      read: (r) => r as Float32Array,
+      dispose: () => {
+        tdy.dispose();
+        tw.dispose();
+      },
+    };
+  },
 };
 
 function readAndDispose(t: Tensor): Float32Array {

@@ -1,16 +1,17 @@
 /**
- * Core kernel benchmark: float32 matmul and conv2d, lowrank's kernels side by side with
- * peers in one process, on the same data. Prints GFLOP/s and writes
+ * Core kernel benchmark: float32 matmul, conv2d and conv2d's input gradient (the kernel
+ * its backward pass runs; peers without one are skipped), lowrank's kernels side by side
+ * with peers in one process, on the same data. Prints GFLOP/s and writes
  * results/core.json as rows { name, ours, peer, ratio, unit }, ratio = ours / peer.
  *
  *   pnpm --filter @lowrank/benchmarks bench:core [--only <substring of "case | peer">]
  *
  * With --only, only the matching rows run and nothing is written.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Contender, ConvCase, MatmulCase, Prepared } from './contender.js';
+import type { Contender, ConvCase, ConvGradInputCase, MatmulCase, Prepared } from './contender.js';
 import { ours } from './ours.js';
 import { gpujs } from './peers/gpujs.js';
 import { tfjs } from './peers/tfjs.js';
@@ -20,6 +21,8 @@ interface Case {
   name: string;
   flops: number;
   prepare(c: Contender): Promise<Prepared>;
+  /** whether the contender has a kernel for the case (all do unless said) */
+  supports?(c: Contender): boolean;
 }
 
 interface Row {
@@ -48,19 +51,43 @@ function matmulCase(n: number): Case {
   return { name: `matmul ${n}x${n}x${n}`, flops: 2 * n ** 3, prepare: (c) => c.prepareMatmul(data) };
 }
 
-function convCase(n: number, c: number, o: number, k: number, hw: number, pad: number): Case {
-  const data: ConvCase = {
+function convData(n: number, c: number, o: number, k: number, hw: number, pad: number): ConvGradInputCase {
+  const out = hw + 2 * pad - k + 1;
+  return {
     xShape: [n, c, hw, hw],
     wShape: [o, c, k, k],
     pad,
     x: random(n * c * hw * hw, 3),
     w: random(o * c * k * k, 4),
+    dy: random(n * o * out * out, 5),
   };
+}
+
+function convFlops({ xShape: [n, c, hw], wShape: [o, , k], pad }: ConvCase): number {
   const out = hw + 2 * pad - k + 1;
+  return 2 * n * o * out * out * c * k * k;
+}
+
+function convCase(n: number, c: number, o: number, k: number, hw: number, pad: number): Case {
+  const data = convData(n, c, o, k, hw, pad);
   return {
     name: `conv2d N${n} ${c}->${o} ${k}x${k} ${hw}x${hw} pad ${pad}`,
-    flops: 2 * n * o * out * out * c * k * k,
+    flops: convFlops(data),
     prepare: (ct) => ct.prepareConv(data),
+  };
+}
+
+/** The input gradient that conv2d's backward pass computes (same flops as the forward). */
+function convGradInputCase(n: number, c: number, o: number, k: number, hw: number, pad: number): Case {
+  const data = convData(n, c, o, k, hw, pad);
+  return {
+    name: `conv2d input gradient N${n} ${c}->${o} ${k}x${k} ${hw}x${hw} pad ${pad}`,
+    flops: convFlops(data),
+    prepare: (ct) => {
+      if (!ct.prepareConvGradInput) throw new Error(`${ct.name} has no conv input gradient`);
+      return ct.prepareConvGradInput(data);
+    },
+    supports: (ct) => ct.prepareConvGradInput !== undefined,
   };
 }
 
@@ -72,6 +99,12 @@ const cases: Case[] = [
   convCase(32, 64, 64, 3, 32, 1),
   // the 1 x 1 convolutions that Tucker-2 layers are made of
   convCase(32, 64, 16, 1, 32, 0),
+  // LeNet-5's conv1 and conv2 and a ResNet-8 block conv, at training batch 64
+  convCase(64, 1, 6, 5, 28, 2),
+  convCase(64, 6, 16, 5, 14, 0),
+  convCase(64, 16, 16, 3, 28, 1),
+  convGradInputCase(64, 16, 16, 3, 28, 1),
+  convGradInputCase(64, 6, 16, 5, 14, 0),
 ];
 
 /** Largest |x - ref| relative to the largest |ref|: every contender must compute the same thing. */
@@ -96,7 +129,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const table: Record<string, string | number>[] = [];
   for (const c of cases) {
-    const chosen = peers.filter((p) => `${c.name} | ${p.name}`.includes(only));
+    const chosen = peers.filter((p) => `${c.name} | ${p.name}`.includes(only) && (c.supports?.(p) ?? true));
     if (chosen.length === 0) continue;
     const ourPrep = await c.prepare(ours);
     const reference = ourPrep.read(await ourPrep.run());
@@ -137,7 +170,9 @@ async function main(): Promise<void> {
   if (only) return;
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}core.json`, `${JSON.stringify(rows, null, 2)}\n`);
+  // written whole or not at all
+  writeFileSync(`${dir}core.json.tmp`, `${JSON.stringify(rows, null, 2)}\n`);
+  renameSync(`${dir}core.json.tmp`, `${dir}core.json`);
   console.log(`wrote ${dir}core.json`);
 }
 

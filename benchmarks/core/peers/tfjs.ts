@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { Contender, ConvCase, Prepared } from '../contender.js';
+import type { Contender, ConvCase, ConvGradInputCase, Prepared } from '../contender.js';
 
 /**
  * TensorFlow.js through tfjs-core, on its plain-JS CPU backend or its WebAssembly backend
@@ -44,6 +44,29 @@ export async function tfjs(backend: 'cpu' | 'wasm'): Promise<Contender> {
       return timed(
         () => tf.conv2d(x, f, 1, pad),
         [x, f],
+        (data, shape) =>
+          tf.tidy(
+            () => tf.transpose(tf.tensor4d(data, shape as Shape4), [0, 3, 1, 2]).dataSync() as Float32Array,
+          ),
+      );
+    },
+    async prepareConvGradInput(c: ConvGradInputCase) {
+      await use(backend);
+      const [n, ch, h, w] = c.xShape;
+      const [o, , kh, kw] = c.wShape;
+      const [ho, wo] = [h + 2 * c.pad - kh + 1, w + 2 * c.pad - kw + 1];
+      // conv2dTranspose is tfjs's Conv2DBackpropInput: dy NHWC, the forward conv's HWIO filter
+      const dy = tf.tidy(() => tf.transpose(tf.tensor4d(c.dy, [n, o, ho, wo]), [0, 2, 3, 1]));
+      const f = tf.tidy(() => tf.transpose(tf.tensor4d(c.w, [o, ch, kh, kw]), [2, 3, 1, 0]));
+      const pad: [[0, 0], [number, number], [number, number], [0, 0]] = [
+        [0, 0],
+        [c.pad, c.pad],
+        [c.pad, c.pad],
+        [0, 0],
+      ];
+      return timed(
+        () => tf.conv2dTranspose(dy as tf.Tensor4D, f as tf.Tensor4D, [n, h, w, ch], 1, pad),
+        [dy, f],
         (data, shape) =>
           tf.tidy(
             () => tf.transpose(tf.tensor4d(data, shape as Shape4), [0, 3, 1, 2]).dataSync() as Float32Array,

@@ -12,12 +12,17 @@ import type { FloatArray } from '../../../src/dtype.js';
 import { expectClose, expectSameDot, type FloatCtor, randomArray } from './helpers.js';
 
 /*
- * Tolerances: the forward is compared entrywise with a direct double-precision sum to
- * tol * max(1, sum of |terms|), tol = 1e-12 in float64 and (C/groups * Kh * Kw + 3) * 2^-24
- * in float32 (a float32 sum of that many products, the bias add and the roundings of
- * the stores). The backward kernels are checked as adjoints
- * of the forward in float64: <conv(x, w), dy> = <x, dx(dy, w)> = <w, dw(x, dy)> to
- * 1e-10 relative to the sum of absolute products.
+ * Tolerances: each kernel is compared entrywise with a direct double-precision sum to
+ * tol * max(1, sum of |terms|), tol = 1e-12 in float64 and (terms + 3) * 2^-24 in float32
+ * (a float32 sum of that many products, the bias add and the roundings of the stores),
+ * where the terms of an output are C/groups * Kh * Kw products, of an input gradient at
+ * most O/groups * Kh * Kw, of a filter gradient N * Ho * Wo. The backward kernels are also
+ * checked as adjoints of the forward in float64: <conv(x, w), dy> = <x, dx(dy, w)> =
+ * <w, dw(x, dy)> to 1e-10 relative to the sum of absolute products.
+ *
+ * The cases reach every path: groups of 1-3 output channels (direct loops) and 4-6 (GEMM),
+ * pointwise convs (GEMM on the image), "same" stride-1 convs with 4+ input channels per
+ * group (input gradient as a transposed conv), several images per GEMM and bands of rows.
  */
 
 interface Case {
@@ -79,14 +84,53 @@ function convRef(
   return { y, mag };
 }
 
+/** The input and filter gradients of convRef by their definition, with the sums of |terms|. */
+function convGradRef(x: FloatArray, xs: Shape4, w: FloatArray, ws: Shape4, dy: FloatArray, p: Conv2dParams) {
+  const [n, c, h, wd] = xs;
+  const [o, cg, kh, kw] = ws;
+  const [pt, , pl] = p.padding.length === 2 ? [p.padding[0], 0, p.padding[1]] : p.padding;
+  const [, , ho, wo] = conv2dOutputShape(xs, ws, p);
+  const og = o / p.groups;
+  const dx = new Float64Array(x.length);
+  const dxMag = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  const dwMag = new Float64Array(w.length);
+  for (let b = 0; b < n; b++) {
+    for (let oc = 0; oc < o; oc++) {
+      const g = Math.floor(oc / og);
+      for (let oh = 0; oh < ho; oh++) {
+        for (let ow = 0; ow < wo; ow++) {
+          const d = dy[((b * o + oc) * ho + oh) * wo + ow];
+          for (let ci = 0; ci < cg; ci++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) {
+                const ih = oh * p.stride[0] - pt + i * p.dilation[0];
+                const iw = ow * p.stride[1] - pl + j * p.dilation[1];
+                if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                const xi = ((b * c + g * cg + ci) * h + ih) * wd + iw;
+                const wi = ((oc * cg + ci) * kh + i) * kw + j;
+                dx[xi] += d * w[wi];
+                dxMag[xi] += Math.abs(d * w[wi]);
+                dw[wi] += d * x[xi];
+                dwMag[wi] += Math.abs(d * x[xi]);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dx, dxMag, dw, dwMag };
+}
+
 const pair = (lo: number, hi: number) =>
   fc.tuple(fc.integer({ min: lo, max: hi }), fc.integer({ min: lo, max: hi }));
 
 const generalArb: fc.Arbitrary<Case> = fc.record({
   n: fc.integer({ min: 1, max: 4 }),
   groups: fc.integer({ min: 1, max: 3 }),
-  cg: fc.integer({ min: 1, max: 3 }),
-  og: fc.integer({ min: 1, max: 3 }),
+  cg: fc.integer({ min: 1, max: 5 }),
+  og: fc.integer({ min: 1, max: 6 }),
   h: fc.integer({ min: 1, max: 9 }),
   w: fc.integer({ min: 1, max: 9 }),
   kernel: pair(1, 4),
@@ -112,8 +156,22 @@ const pointwiseArb: fc.Arbitrary<Case> = generalArb.map((c) => ({
   p: { ...c.p, stride: [1, 1], padding: [0, 0] },
 }));
 
+/** Stride 1 with as much padding as the dilated kernel spans (split at random): output size = input size. */
+const sameArb: fc.Arbitrary<Case> = fc
+  .tuple(generalArb, fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 8 }))
+  .map(([c, top, left]) => {
+    const extH = c.p.dilation[0] * (c.kernel[0] - 1);
+    const extW = c.p.dilation[1] * (c.kernel[1] - 1);
+    const [pt, pl] = [Math.min(top, extH), Math.min(left, extW)];
+    return { ...c, p: { ...c.p, stride: [1, 1] as const, padding: [pt, extH - pt, pl, extW - pl] as const } };
+  });
+
 const caseArb = fc
-  .oneof({ arbitrary: generalArb, weight: 4 }, { arbitrary: pointwiseArb, weight: 1 })
+  .oneof(
+    { arbitrary: generalArb, weight: 3 },
+    { arbitrary: pointwiseArb, weight: 1 },
+    { arbitrary: sameArb, weight: 2 },
+  )
   .map((c) => ({ ...c, p: { ...c.p, groups: c.groups } }))
   .filter((c) => {
     const [, , ho, wo] = conv2dOutputShape(shapes(c).xs, shapes(c).ws, c.p);
@@ -158,6 +216,22 @@ function checkAdjoints(c: Case): void {
   expectSameDot(y, dy, w, dw, 1e-10);
 }
 
+function checkGradients(c: Case, ctor: FloatCtor): void {
+  const { xs, ws } = shapes(c);
+  const ys = conv2dOutputShape(xs, ws, c.p);
+  const x = randomArray(ctor, size(xs), c.seed);
+  const w = randomArray(ctor, size(ws), c.seed + 1);
+  const dy = randomArray(ctor, size(ys), c.seed + 2);
+  const dx = conv2dBackwardInput(dy, w, xs, ws, c.p);
+  const dw = conv2dBackwardFilter(x, dy, xs, ws, c.p);
+  expect(dx).toBeInstanceOf(ctor);
+  expect(dw).toBeInstanceOf(ctor);
+  const want = convGradRef(x, xs, w, ws, dy, c.p);
+  const f32 = (terms: number) => (ctor === Float64Array ? 1e-12 : (terms + 3) * 2 ** -24);
+  expectClose(dx, want.dx, f32(c.og * c.kernel[0] * c.kernel[1]), want.dxMag);
+  expectClose(dw, want.dw, f32(c.n * ys[2] * ys[3]), want.dwMag);
+}
+
 describe('conv2d kernels', () => {
   it('forward matches the definition (groups, stride, asymmetric padding, dilation, bias)', () => {
     fc.assert(
@@ -170,13 +244,21 @@ describe('conv2d kernels', () => {
     fc.assert(fc.property(caseArb, checkAdjoints), { numRuns: 200 });
   });
 
+  it('input and filter gradients equal the direct-loop definition (float64 1e-12, float32 (terms + 3) * 2^-24, relative to the sum of |terms|)', () => {
+    fc.assert(
+      fc.property(caseArb, fc.boolean(), (c, f64) => checkGradients(c, f64 ? Float64Array : Float32Array)),
+      { numRuns: 200 },
+    );
+  });
+
   it('splits a large image into bands of output rows', () => {
-    // its patch matrix, 144 x (90 * 174), exceeds the 2^21-element budget
+    // its patch matrix, 144 x (90 * 174), exceeds the 2^21-element budget; 5 output
+    // channels so that it runs GEMMs, not the direct loops
     const c: Case = {
       n: 1,
       groups: 1,
       cg: 16,
-      og: 3,
+      og: 5,
       h: 180,
       w: 175,
       kernel: [3, 3],
@@ -186,6 +268,7 @@ describe('conv2d kernels', () => {
     };
     checkForward(c, Float64Array);
     checkAdjoints(c);
+    checkGradients(c, Float32Array);
   });
 
   it('batches several small images into one GEMM, and leaves the inputs unchanged', () => {
@@ -193,7 +276,7 @@ describe('conv2d kernels', () => {
       n: 7,
       groups: 2,
       cg: 3,
-      og: 2,
+      og: 4,
       h: 5,
       w: 4,
       kernel: [2, 3],
@@ -203,14 +286,20 @@ describe('conv2d kernels', () => {
     };
     checkForward(c, Float32Array);
     checkAdjoints(c);
+    checkGradients(c, Float64Array);
     const { xs, ws } = shapes(c);
     const x = randomArray(Float64Array, size(xs), 1);
     const w = randomArray(Float64Array, size(ws), 2);
     const x0 = x.slice();
     const w0 = w.slice();
+    const dy = randomArray(Float64Array, size(conv2dOutputShape(xs, ws, c.p)), 3);
+    const dy0 = dy.slice();
     conv2dForward(x, xs, w, ws, c.p);
+    conv2dBackwardInput(dy, w, xs, ws, c.p);
+    conv2dBackwardFilter(x, dy, xs, ws, c.p);
     expect(x).toEqual(x0);
     expect(w).toEqual(w0);
+    expect(dy).toEqual(dy0);
   });
 
   it('rejects a weight that does not match the channels and groups', () => {

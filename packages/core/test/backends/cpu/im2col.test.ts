@@ -124,6 +124,38 @@ describe('im2col', () => {
     );
   });
 
+  it('equals the Unfold definition when the images and the patch matrix share one array (native copies), also for stride-1 "same" windows (one copy per tap)', () => {
+    const sameArb = fc.tuple(geometryArb, fc.nat({ max: 8 }), fc.nat({ max: 8 })).map(([g, top, left]) => {
+      const extH = g.dilation[0] * (g.kernel[0] - 1);
+      const extW = g.dilation[1] * (g.kernel[1] - 1);
+      const [pt, pl] = [Math.min(top, extH), Math.min(left, extW)];
+      return { ...g, stride: [1, 1], padding: [pt, extH - pt, pl, extW - pl] } as Geometry;
+    });
+    fc.assert(
+      fc.property(fc.oneof(geometryArb, sameArb), (g) => {
+        const s = setup(g);
+        // images at 2.., the patch matrix right after them
+        const shared = new Float64Array(s.xSize + s.colSize).fill(Number.NaN);
+        const x = randomArray(Float64Array, s.xSize, g.seed) as Float64Array;
+        shared.set(x);
+        im2col({
+          win: s.win,
+          x: shared,
+          xOffset: 2,
+          xImageStride: s.imageStride,
+          images: g.images,
+          col: shared,
+          colOffset: s.xSize + 1,
+          ldCol: s.ldCol,
+        });
+        const want = unfoldRef(g, s.win, x, s.ldCol, s.imageStride, 2, 1, s.colSize);
+        expect(shared.subarray(s.xSize)).toEqual(want);
+        expect(shared.subarray(0, s.xSize)).toEqual(x);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('col2im is the adjoint of im2col and only adds', () => {
     fc.assert(
       fc.property(geometryArb, (g) => {

@@ -78,3 +78,14 @@ export function window2d(channels: number, height: number, width: number, p: Win
 export function allocLike(like: FloatArray, size: number): FloatArray {
   return like instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
 }
+
+/**
+ * The outputs o in [0, count) whose input index o * stride + offset lies in [0, size),
+ * as [lo, hi) (lo = hi when none): loops over a window row or column visit only those
+ * instead of testing every element.
+ */
+export function insideSpan(offset: number, stride: number, count: number, size: number): [number, number] {
+  const lo = Math.min(count, Math.max(0, Math.ceil(-offset / stride)));
+  const hi = Math.max(lo, Math.min(count, Math.floor((size - 1 - offset) / stride) + 1));
+  return [lo, hi];
+}
