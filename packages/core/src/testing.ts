@@ -9,6 +9,7 @@
 import * as fc from 'fast-check';
 import { SeededRandom } from './data/prng.js';
 import type { Engine } from './engine.js';
+import { type NdArray, ndarray } from './linalg/tensor-ops.js';
 import { formatShape, type Shape, shapesEqual, sizeOf, stridesOf } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -370,5 +371,15 @@ export function arbTensor(
   return arbShape(options).chain((shape) => arbTensorData(shape, options).map((data) => ({ shape, data })));
 }
 
+/** A float64 array of `shape` with standard normal entries drawn from `SeededRandom(seed)`. */
+export function randomNdArray(shape: readonly number[], seed: number): NdArray {
+  const rng = new SeededRandom(seed);
+  return ndarray(
+    shape,
+    Float64Array.from({ length: sizeOf(shape) }, () => rng.normal()),
+  );
+}
+
 export * from './conformance/decomposition.js';
 export * from './conformance/metric.js';
+export * from './decomposition/layer-arbitraries.js';

@@ -35,6 +35,11 @@ export function reconstructWeight(f: CpFactors): Tensor {
   });
 }
 
+/** Frees the factor tensors. */
+export function disposeCp(f: CpFactors): void {
+  for (const t of [f.lambda, ...f.factors]) t.dispose();
+}
+
 /** The float64 model as tensors of `dtype`. */
 export function toFactors(engine: Engine, cp: CpModel, dtype: 'float32' | 'float64'): CpFactors {
   return {

@@ -3,15 +3,28 @@
  * weights are the CP factors, so they train with autodiff, save and load like any
  * model, and are counted by the usual MAC hooks.
  */
-import { type Engine, type LayerInfo, mul, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import {
+  type Engine,
+  FactorizedChain,
+  type LayerInfo,
+  mul,
+  nn,
+  reshape,
+  type Tensor,
+  transpose,
+} from '@lowrank/core';
 import type { CpFactors } from './factors.js';
+
+/** No config: a CP layer is rebuilt from its children alone. */
+type NoConfig = Record<string, never>;
 
 /**
  * A conv layer as four convolutions (Lebedev et al. 2015): 1x1 `I -> R` (`B^T`),
  * depthwise `Kh x 1` (`C`, the vertical stride, padding and dilation), depthwise
- * `1 x Kw` (`D`, the horizontal ones), 1x1 `R -> O` (`A diag(lambda)`) with the bias.
+ * `1 x Kw` (`D`, the horizontal ones), 1x1 `R -> O` (`A diag(lambda)`) with the bias,
+ * run in that order (in ONNX four Conv nodes, so the export keeps the factorized size).
  */
-export class CpConv2d extends nn.Module {
+export class CpConv2d extends FactorizedChain<NoConfig> {
   constructor(
     engine: Engine,
     readonly input: nn.Conv2d,
@@ -19,7 +32,7 @@ export class CpConv2d extends nn.Module {
     readonly horizontal: nn.Conv2d,
     readonly output: nn.Conv2d,
   ) {
-    super(engine);
+    super(engine, {});
     this.registerModule('input', input);
     this.registerModule('vertical', vertical);
     this.registerModule('horizontal', horizontal);
@@ -29,33 +42,19 @@ export class CpConv2d extends nn.Module {
   get typeName(): string {
     return 'CpConv2d';
   }
-  config() {
-    return {};
-  }
   get rank(): number {
     return this.input.outChannels;
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.engine.tidy(() =>
-      this.output.call(this.horizontal.call(this.vertical.call(this.input.call(x)))),
-    );
-  }
-
-  /** The four convs as four ONNX Conv nodes, so the export keeps the factorized size. */
-  override toOnnx(g: nn.OnnxEmitter, input: string): string {
-    return g.child('output', g.child('horizontal', g.child('vertical', g.child('input', input))));
   }
 }
 
 /** A linear layer as two: `I -> R` (`B^T`), then `R -> O` (`A diag(lambda)`) with the bias. */
-export class CpLinear extends nn.Module {
+export class CpLinear extends FactorizedChain<NoConfig> {
   constructor(
     engine: Engine,
     readonly input: nn.Linear,
     readonly output: nn.Linear,
   ) {
-    super(engine);
+    super(engine, {});
     this.registerModule('input', input);
     this.registerModule('output', output);
   }
@@ -63,20 +62,8 @@ export class CpLinear extends nn.Module {
   get typeName(): string {
     return 'CpLinear';
   }
-  config() {
-    return {};
-  }
   get rank(): number {
     return this.input.outFeatures;
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.engine.tidy(() => this.output.call(this.input.call(x)));
-  }
-
-  /** The two linears as two ONNX nodes. */
-  override toOnnx(g: nn.OnnxEmitter, input: string): string {
-    return g.child('output', g.child('input', input));
   }
 }
 

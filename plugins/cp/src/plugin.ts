@@ -5,6 +5,7 @@ import {
   type LayerInfo,
   type linalg,
   type Metric,
+  projectByDecomposition,
   readWeight,
   readWhiteningFactor,
   type Support,
@@ -14,7 +15,7 @@ import { cpAlsSigma } from './als-sigma.js';
 import { cpCost, maxRank } from './cost.js';
 import type { CpModel } from './cp-model.js';
 import { cpDeflation } from './deflation.js';
-import { type CpFactors, reconstructWeight, toFactors } from './factors.js';
+import { type CpFactors, disposeCp, reconstructWeight, toFactors } from './factors.js';
 import { initialModel } from './init.js';
 import { cpLayer } from './layers.js';
 import { type CpOptions, parseOptions } from './options.js';
@@ -68,41 +69,35 @@ function sigmaStart(x: linalg.NdArray, rank: number, o: CpOptions): CpModel {
  */
 export function cp(): DecompositionPlugin<CpFactors> {
   const rankSpec = (layer: LayerInfo) => ({ labels: ['R'], min: [1], max: [maxRank(layer)] });
-  const plugin: DecompositionPlugin<CpFactors> = {
+  const decompose: DecompositionPlugin<CpFactors>['decompose'] = async (
+    weight,
+    layer,
+    ranks,
+    options = {},
+  ) => {
+    checkSupported(NAME, layer, supports(layer));
+    checkRanks(NAME, layer, ranks, rankSpec(layer));
+    const metric = checkMetric(layer, options.metric);
+    const o = parseOptions(layer, options);
+    const x = await readWeight(NAME, layer, weight);
+    const fit =
+      metric.kind === 'whitened'
+        ? cpAlsSigma(x, await readWhiteningFactor(NAME, layer, metric.factor), sigmaStart(x, ranks[0], o), o)
+        : o.method === 'deflation'
+          ? cpDeflation(x, ranks[0], o)
+          : cpAls(x, ranks[0], o);
+    return toFactors(weight.engine, fit, weight.dtype === 'float64' ? 'float64' : 'float32');
+  };
+  return {
     kind: 'decomposition',
     name: NAME,
     metrics: METRICS,
     supports,
     rankSpec,
     cost: (layer, ranks) => cpCost(layer, ranks[0]),
-    async decompose(weight, layer, ranks, options = {}) {
-      checkSupported(NAME, layer, supports(layer));
-      checkRanks(NAME, layer, ranks, rankSpec(layer));
-      const metric = checkMetric(layer, options.metric);
-      const o = parseOptions(layer, options);
-      const x = await readWeight(NAME, layer, weight);
-      const fit =
-        metric.kind === 'whitened'
-          ? cpAlsSigma(
-              x,
-              await readWhiteningFactor(NAME, layer, metric.factor),
-              sigmaStart(x, ranks[0], o),
-              o,
-            )
-          : o.method === 'deflation'
-            ? cpDeflation(x, ranks[0], o)
-            : cpAls(x, ranks[0], o);
-      return toFactors(weight.engine, fit, weight.dtype === 'float64' ? 'float64' : 'float32');
-    },
+    decompose,
     reconstruct: reconstructWeight,
-    async project(weight, layer, ranks, metric) {
-      const f = await plugin.decompose(weight, layer, ranks, { metric });
-      const dense = reconstructWeight(f);
-      f.lambda.dispose();
-      for (const t of f.factors) t.dispose();
-      return dense;
-    },
+    project: projectByDecomposition(decompose, reconstructWeight, disposeCp),
     layer: cpLayer,
   };
-  return plugin;
 }

@@ -1,9 +1,10 @@
 import { linalg, SeededRandom } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpAls, cpAlsSigma, cpToNdArray, initialModel } from '../src/index.js';
 import { inputModeSystem, modeGeometry, solveInputMode } from '../src/sigma-mode-system.js';
-import { randomLowRank, randomTensor, randomWhitening, relativeDifference, sigmaError } from './helpers.js';
+import { randomLowRank, randomWhitening, relativeDifference, sigmaError } from './helpers.js';
 
 /** Linear weights (2-way) and conv kernels (4-way): channels 1-6, kernels 1-3. */
 const shapes = fc.oneof(
@@ -22,9 +23,9 @@ const inits = fc.constantFrom('svd' as const, 'random' as const);
 const tensors = fc
   .record({ shape: shapes, seed: seeds, lowRank: fc.boolean() })
   .map(({ shape, seed, lowRank }) => {
-    if (!lowRank) return randomTensor(shape, seed);
+    if (!lowRank) return randomNdArray(shape, seed);
     const x = randomLowRank(shape, 2, seed);
-    const noise = randomTensor(shape, seed + 1);
+    const noise = randomNdArray(shape, seed + 1);
     const scale = (0.1 * linalg.vecNorm(x.data)) / linalg.vecNorm(noise.data);
     return linalg.ndarray(
       shape,
@@ -152,7 +153,7 @@ describe('CP-ALS-Sigma', () => {
   });
 
   it('returns the zero model with error 0 when W L = 0', () => {
-    const x = randomTensor([3, 2, 2, 2], 1);
+    const x = randomNdArray([3, 2, 2, 2], 1);
     const fit = cpAlsSigma(x, linalg.zeros(8, 8), initialModel(x, 2, 'svd', 0));
     expect(fit.errors).toEqual([0]);
     expect(Array.from(fit.lambda)).toEqual([0, 0]);
@@ -167,8 +168,8 @@ describe('CP-ALS-Sigma', () => {
 function randomSystem(o: number, dims: readonly number[], rank: number, mode: number, seed: number) {
   const rng = new SeededRandom(seed);
   const p = dims.reduce((a, d) => a * d, 1);
-  const w = linalg.matrix(o, p, randomTensor([o, p], seed).data);
-  const q = linalg.qr(linalg.matrix(o, rank, randomTensor([o, rank], seed + 1).data)).Q;
+  const w = linalg.matrix(o, p, randomNdArray([o, p], seed).data);
+  const q = linalg.qr(linalg.matrix(o, rank, randomNdArray([o, rank], seed + 1).data)).Q;
   const a = linalg.scaleCols(
     q,
     Float64Array.from({ length: rank }, () => 1 + rng.next()),

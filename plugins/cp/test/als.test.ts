@@ -1,8 +1,9 @@
 import { linalg } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpAls, cpToNdArray } from '../src/index.js';
-import { randomLowRank, randomTensor, relativeDifference } from './helpers.js';
+import { randomLowRank, relativeDifference } from './helpers.js';
 
 /** Shapes of linear weights (2-way) and conv kernels (4-way): channels 1-8, kernels 1-3. */
 const shapes = fc.oneof(
@@ -20,9 +21,9 @@ const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const tensors = fc
   .record({ shape: shapes, seed: seeds, lowRank: fc.integer({ min: 0, max: 4 }) })
   .map(({ shape, seed, lowRank }) => {
-    if (lowRank === 0) return randomTensor(shape, seed);
+    if (lowRank === 0) return randomNdArray(shape, seed);
     const x = randomLowRank(shape, lowRank, seed);
-    const noise = randomTensor(shape, seed + 1);
+    const noise = randomNdArray(shape, seed + 1);
     const scale = (1e-3 * linalg.vecNorm(x.data)) / linalg.vecNorm(noise.data);
     return linalg.ndarray(
       shape,
@@ -72,7 +73,7 @@ describe('CP-ALS', () => {
         fc.boolean(),
         seeds,
         (shape, rank, lineSearch, seed) => {
-          const x = randomTensor(shape, seed);
+          const x = randomNdArray(shape, seed);
           const fit = cpAls(x, rank, { maxIterations: 7, tolerance: 0, lineSearch, seed });
           const explicit = relativeDifference(x.data, cpToNdArray(fit).data);
           const cheap = fit.errors[fit.errors.length - 1];
@@ -120,7 +121,7 @@ describe('CP-ALS', () => {
   it('a linear weight (2-way) at rank R is fitted as well as its truncated SVD allows (Eckart-Young, relative 1e-9)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), seeds, (o, i, seed) => {
-        const x = randomTensor([o, i], seed);
+        const x = randomNdArray([o, i], seed);
         const rank = Math.max(1, Math.floor((o * i) / (o + i)));
         const fit = cpAls(x, rank, { seed });
         const { s } = linalg.svd(linalg.matrix(o, i, x.data));
@@ -133,7 +134,7 @@ describe('CP-ALS', () => {
   });
 
   it('the random init is reproducible from its seed and differs between seeds', () => {
-    const x = randomTensor([5, 4, 3, 2], 9);
+    const x = randomNdArray([5, 4, 3, 2], 9);
     const fitFrom = (seed: number) => cpAls(x, 4, { init: 'random', seed, maxIterations: 5 });
     expect(fitFrom(1).factors[1].data).toEqual(fitFrom(1).factors[1].data);
     expect(fitFrom(1).factors[1].data).not.toEqual(fitFrom(2).factors[1].data);

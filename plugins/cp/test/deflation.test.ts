@@ -1,8 +1,9 @@
 import { linalg } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpDeflation, cpToNdArray } from '../src/index.js';
-import { randomLowRank, randomTensor, relativeDifference, wellConditionedModel } from './helpers.js';
+import { randomLowRank, relativeDifference, wellConditionedModel } from './helpers.js';
 
 const shapes = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 })),
@@ -19,7 +20,7 @@ describe('greedy deflation', () => {
   it('each term removes lambda_r^2 from the squared residual (relative 1e-9), so the trace never increases', () => {
     fc.assert(
       fc.property(shapes, fc.integer({ min: 1, max: 5 }), seeds, (shape, rank, seed) => {
-        const x = randomTensor(shape, seed);
+        const x = randomNdArray(shape, seed);
         const normX2 = linalg.vecNorm(x.data) ** 2;
         const trace: number[] = [];
         const fit = cpDeflation(x, rank, { seed, onIteration: (_t, e) => trace.push(e) });

@@ -1,6 +1,5 @@
-import { type Engine, type LayerInfo, linalg, SeededRandom } from '@lowrank/core';
-import { convLayer, linearLayer } from '@lowrank/core/testing';
-import * as fc from 'fast-check';
+import { type Engine, linalg, SeededRandom } from '@lowrank/core';
+import { arbConvLayer, arbLinearLayer } from '@lowrank/core/testing';
 import { type CpFactors, type CpModel, cpToNdArray } from '../src/index.js';
 
 /** Gaussian factors with unit weights: generically well conditioned, of CP rank exactly `rank`. */
@@ -16,15 +15,6 @@ export function randomCpModel(shape: readonly number[], rank: number, seed: numb
       ),
     ),
   };
-}
-
-export function randomTensor(shape: readonly number[], seed: number): linalg.NdArray {
-  const rng = new SeededRandom(seed);
-  const size = shape.reduce((p, s) => p * s, 1);
-  return linalg.ndarray(
-    shape,
-    Float64Array.from({ length: size }, () => rng.normal()),
-  );
 }
 
 /**
@@ -70,37 +60,13 @@ export function factorsOf(engine: Engine, cp: CpModel): CpFactors {
   };
 }
 
-export function disposeFactors(f: CpFactors): void {
-  f.lambda.dispose();
-  for (const t of f.factors) t.dispose();
-}
+export { disposeCp as disposeFactors } from '../src/factors.js';
 
 /** Linear layers 1-8 x 1-8. */
-export const linearLayers: fc.Arbitrary<LayerInfo> = fc
-  .tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.boolean())
-  .map(([o, i, bias]) => linearLayer('classifier.fc', o, i, bias));
-
-const pairOf = (min: number, max: number) =>
-  fc.tuple(fc.integer({ min, max }), fc.integer({ min, max })) as fc.Arbitrary<[number, number]>;
+export const linearLayers = arbLinearLayer();
 
 /** Conv layers: channels 1-8, kernels 1-3 (rectangular), stride 1-2, 4-sided padding 0-2, dilation 1-2, input 5-9. */
-export const convLayers: fc.Arbitrary<LayerInfo> = fc
-  .record({
-    o: fc.integer({ min: 1, max: 8 }),
-    i: fc.integer({ min: 1, max: 8 }),
-    kernel: pairOf(1, 3),
-    stride: pairOf(1, 2),
-    padding: fc.tuple(
-      fc.integer({ min: 0, max: 2 }),
-      fc.integer({ min: 0, max: 2 }),
-      fc.integer({ min: 0, max: 2 }),
-      fc.integer({ min: 0, max: 2 }),
-    ),
-    dilation: pairOf(1, 2),
-    inputSize: pairOf(5, 9),
-    bias: fc.boolean(),
-  })
-  .map(({ o, i, kernel, ...extra }) => convLayer('features.conv', o, i, kernel, extra));
+export const convLayers = arbConvLayer();
 
 /**
  * A random whitening factor `L` (`p x p`, lower triangular, diagonal in [0.5, 1.5), Gaussian

@@ -1,4 +1,5 @@
-import { type Engine, matmul, reshape, type Tensor } from '@lowrank/core';
+import { type Engine, linalg, matmul, reshape, type Tensor } from '@lowrank/core';
+import type { SplitSvd } from './truncated-svd.js';
 
 /**
  * A rank-`r` SVD of a layer's weight matrix `W_mat` (`O x P`, `P = I*Kh*Kw` in
@@ -30,4 +31,15 @@ export function reconstructSvd(engine: Engine, factors: SvdFactors): Tensor {
 /** Frees the factor tensors. */
 export function disposeSvd(factors: SvdFactors): void {
   for (const t of [factors.u, factors.v, factors.s]) t.dispose();
+}
+
+/** A float64 split SVD as factors in the dtype and on the engine of `weight`, for a layer of `weightShape`. */
+export function svdFactorsOf(split: SplitSvd, weight: Tensor, weightShape: readonly number[]): SvdFactors {
+  const { engine, dtype } = weight;
+  return {
+    u: linalg.fromMatrix(engine, split.u, dtype),
+    v: linalg.fromMatrix(engine, split.v, dtype),
+    s: linalg.fromNdArray(engine, linalg.ndarray([split.s.length], split.s), dtype),
+    weightShape: [...weightShape],
+  };
 }

@@ -3,17 +3,18 @@ import {
   checkFrobenius,
   checkRanks,
   checkSupported,
+  convGeometry,
   type DecomposeOptions,
   type DecompositionPlugin,
   type LayerInfo,
   linalg,
-  type Metric,
   type nn,
+  projectByDecomposition,
   readWeight,
   type Tensor,
 } from '@lowrank/core';
 import { svdCost } from './cost.js';
-import { disposeSvd, reconstructSvd, type SvdFactors, svdRank } from './factors.js';
+import { disposeSvd, reconstructSvd, type SvdFactors, svdFactorsOf, svdRank } from './factors.js';
 import { matrixColumns, svdRankSpec } from './rank-spec.js';
 import { svdSupports } from './support.js';
 import { SvdConv2d } from './svd-conv2d.js';
@@ -74,21 +75,16 @@ export function svd(defaults: SvdSettings = {}): SvdPlugin {
     }
     const w = await readWeight(NAME, layer, weight);
     const wMat = linalg.matrix(layer.outChannels, matrixColumns(layer), w.data);
-    const { u, v, s } = splitTruncatedSvd(wMat, ranks[0], {
+    const split = splitTruncatedSvd(wMat, ranks[0], {
       method,
       seed: options.seed ?? 0,
       oversample: settings.oversample,
       powerIters: settings.powerIters,
     });
-    const engine = weight.engine;
-    const dtype = weight.dtype;
-    return {
-      u: linalg.fromMatrix(engine, u, dtype),
-      v: linalg.fromMatrix(engine, v, dtype),
-      s: linalg.fromNdArray(engine, linalg.ndarray([s.length], s), dtype),
-      weightShape: [...layer.weightShape],
-    };
+    return svdFactorsOf(split, weight, layer.weightShape);
   };
+
+  const reconstruct = (factors: SvdFactors) => reconstructSvd(factors.u.engine, factors);
 
   return {
     kind: 'decomposition',
@@ -101,42 +97,32 @@ export function svd(defaults: SvdSettings = {}): SvdPlugin {
       return svdCost(layer, ranks);
     },
     decompose,
-    reconstruct: (factors) => reconstructSvd(factors.u.engine, factors),
-    async project(weight: Tensor, layer: LayerInfo, ranks: readonly number[], metric?: Metric) {
-      const factors = await decompose(weight, layer, ranks, { metric });
-      try {
-        return reconstructSvd(weight.engine, factors);
-      } finally {
-        disposeSvd(factors);
-      }
-    },
+    reconstruct,
+    project: projectByDecomposition(decompose, reconstruct, disposeSvd),
     layer(factors, original, bias): nn.Module {
       const rank = svdRank(factors);
       validated(original, [rank]);
       checkFactorsFit(NAME, original, factors.weightShape);
       const engine = factors.u.engine;
       const dtype = factors.u.dtype === 'float64' ? 'float64' : 'float32';
-      if (original.kind === 'linear') {
-        const m = new SvdLinear(engine, {
-          inFeatures: original.inChannels,
-          outFeatures: original.outChannels,
-          rank,
-          bias: bias !== null,
-          dtype,
-        });
-        return m.loadFactors(factors, bias);
-      }
-      const m = new SvdConv2d(engine, {
-        inChannels: original.inChannels,
-        outChannels: original.outChannels,
-        rank,
-        kernelSize: [...original.kernel],
-        stride: [...original.stride],
-        padding: [...original.padding],
-        dilation: [...original.dilation],
-        bias: bias !== null,
-        dtype,
-      });
+      const hasBias = bias !== null;
+      const m =
+        original.kind === 'linear'
+          ? new SvdLinear(engine, {
+              inFeatures: original.inChannels,
+              outFeatures: original.outChannels,
+              rank,
+              bias: hasBias,
+              dtype,
+            })
+          : new SvdConv2d(engine, {
+              inChannels: original.inChannels,
+              outChannels: original.outChannels,
+              rank,
+              ...convGeometry(original),
+              bias: hasBias,
+              dtype,
+            });
       return m.loadFactors(factors, bias);
     },
   };

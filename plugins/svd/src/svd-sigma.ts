@@ -1,5 +1,5 @@
 import { type LayerInfo, linalg, readWeight, readWhiteningFactor, type Tensor } from '@lowrank/core';
-import type { SvdFactors } from './factors.js';
+import { type SvdFactors, svdFactorsOf } from './factors.js';
 import { matrixColumns } from './rank-spec.js';
 import type { SplitSvd } from './truncated-svd.js';
 
@@ -42,13 +42,5 @@ export async function svdSigma(
     }
   }
   const w = linalg.matrix(layer.outChannels, p, (await readWeight('svd', layer, weight)).data);
-  const { u, v, s } = splitSvdSigma(w, l, rank);
-  const engine = weight.engine;
-  const dtype = weight.dtype;
-  return {
-    u: linalg.fromMatrix(engine, u, dtype),
-    v: linalg.fromMatrix(engine, v, dtype),
-    s: linalg.fromNdArray(engine, linalg.ndarray([s.length], s), dtype),
-    weightShape: [...layer.weightShape],
-  };
+  return svdFactorsOf(splitSvdSigma(w, l, rank), weight, layer.weightShape);
 }

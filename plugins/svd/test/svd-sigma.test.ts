@@ -1,9 +1,10 @@
 import { createEngine, type LayerInfo, linalg, type Tensor } from '@lowrank/core';
+import { arbLayer } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { svd } from '../src/index.js';
-import { layers } from './arbitraries.js';
 
+const layers = arbLayer();
 const engine = createEngine();
 const plugin = svd();
 const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 });

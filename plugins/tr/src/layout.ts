@@ -1,4 +1,4 @@
-import type { LayerInfo, Support } from '@lowrank/core';
+import type { LayerInfo } from '@lowrank/core';
 import { balancedFactors } from '@lowrank/tt';
 
 /**
@@ -73,18 +73,6 @@ export function trLayout(layer: LayerInfo, settings: TrSettings): TrLayout | { r
     inModes,
     outModes.map((m, k) => m * inModes[k]),
   );
-}
-
-export function layoutSupport(layer: LayerInfo, settings: TrSettings): Support {
-  const l = trLayout(layer, settings);
-  return 'reason' in l ? { ok: false, reason: l.reason } : { ok: true };
-}
-
-/** The layout of a layer the plugin supports; throws the reason, naming the layer, otherwise. */
-export function requireLayout(layer: LayerInfo, settings: TrSettings): TrLayout {
-  const l = trLayout(layer, settings);
-  if ('reason' in l) throw new Error(`tr: cannot decompose '${layer.name}': ${l.reason}`);
-  return l;
 }
 
 /**

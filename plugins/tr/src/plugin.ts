@@ -1,20 +1,19 @@
 import {
   checkFactorsFit,
   checkFrobenius,
-  checkRanks,
+  convGeometry,
   type DecomposeOptions,
   type DecompositionPlugin,
   type LayerInfo,
-  linalg,
-  type Metric,
   type nn,
+  projectByDecomposition,
   readWeight,
   type Tensor,
 } from '@lowrank/core';
-import { convToOKI, type SvdRoute, tensorizeMatrix } from '@lowrank/tt';
+import { layoutFactors, layoutPluginParts, layoutTensor, type SvdRoute } from '@lowrank/tt';
 import { trCost } from './cost.js';
 import { disposeTr, reconstructTr, type TrFactors, trFactorRanks } from './factors.js';
-import { layoutRankSpec, layoutSupport, requireLayout, type TrLayout, type TrSettings } from './layout.js';
+import { layoutRankSpec, type TrLayout, type TrSettings, trLayout } from './layout.js';
 import { trAls } from './tr-als.js';
 import { trConvOrder } from './tr-conv-order.js';
 import { TrConv2d } from './tr-conv2d.js';
@@ -53,14 +52,14 @@ const NAME = 'tr';
  * and the kernel-first order (`TrConvOrder`). Ranks are the ring ranks `[R_0, ..., R_{d-1}]`.
  */
 export function tr(settings: TrSettings = {}): TrPlugin {
+  const parts = layoutPluginParts(NAME, (layer) => trLayout(layer, settings), layoutRankSpec);
   const decompose = async (
     weight: Tensor,
     layer: LayerInfo,
     ranks: readonly number[],
     options: TrDecomposeOptions = {},
   ): Promise<TrFactors> => {
-    const layout = requireLayout(layer, settings);
-    checkRanks(NAME, layer, ranks, layoutRankSpec(layout));
+    const layout = parts.checkedLayout(layer, ranks);
     checkFrobenius(NAME, layer, options.metric);
     const {
       algorithm = 'als',
@@ -81,11 +80,7 @@ export function tr(settings: TrSettings = {}): TrPlugin {
       throw new RangeError(
         `${NAME}: unknown init '${String(init)}' for '${layer.name}'; use 'svd' or 'random'`,
       );
-    const w = await readWeight(NAME, layer, weight);
-    const tensor = linalg.ndarray(
-      layout.modes,
-      (layout.kind === 'matrix' ? tensorizeMatrix(w, layout.outModes, layout.inModes) : convToOKI(w)).data,
-    );
+    const tensor = layoutTensor(await readWeight(NAME, layer, weight), layout);
     const route = { method, oversample, powerIters, seed };
     const start =
       algorithm === 'svd' || init === 'svd'
@@ -102,47 +97,22 @@ export function tr(settings: TrSettings = {}): TrPlugin {
             tol,
             onIteration,
           });
-    const engine = weight.engine;
-    return {
-      layout: layout.kind,
-      cores: cores.map((c, k) => {
-        const shape =
-          layout.kind === 'matrix'
-            ? [c.shape[0], layout.outModes[k], layout.inModes[k], c.shape[2]]
-            : c.shape;
-        return linalg.fromNdArray(engine, linalg.ndarray(shape, c.data), weight.dtype);
-      }),
-      outModes: [...layout.outModes],
-      inModes: [...layout.inModes],
-      weightShape: [...layer.weightShape],
-    };
+    return layoutFactors(cores, layout, layer, weight);
   };
 
   return {
     kind: 'decomposition',
     name: NAME,
-    supports: (layer) => layoutSupport(layer, settings),
-    rankSpec: (layer) => layoutRankSpec(requireLayout(layer, settings)),
-    layout: (layer) => requireLayout(layer, settings),
-    cost(layer, ranks) {
-      const layout = requireLayout(layer, settings);
-      checkRanks(NAME, layer, ranks, layoutRankSpec(layout));
-      return trCost(layer, layout, ranks);
-    },
+    supports: parts.supports,
+    rankSpec: parts.rankSpec,
+    layout: parts.layout,
+    cost: (layer, ranks) => trCost(layer, parts.checkedLayout(layer, ranks), ranks),
     decompose,
     reconstruct: reconstructTr,
-    async project(weight: Tensor, layer: LayerInfo, ranks: readonly number[], metric?: Metric) {
-      const factors = await decompose(weight, layer, ranks, { metric });
-      try {
-        return reconstructTr(factors);
-      } finally {
-        disposeTr(factors);
-      }
-    },
+    project: projectByDecomposition(decompose, reconstructTr, disposeTr),
     layer(factors, original, bias): nn.Module {
-      const layout = requireLayout(original, settings);
       const ranks = trFactorRanks(factors);
-      checkRanks(NAME, original, ranks, layoutRankSpec(layout));
+      const layout = parts.checkedLayout(original, ranks);
       checkFactorsFit(NAME, original, factors.weightShape, { factors: factors.layout, layer: layout.kind });
       const engine = factors.cores[0].engine;
       const dtype: 'float32' | 'float64' = factors.cores[0].dtype === 'float64' ? 'float64' : 'float32';
@@ -161,10 +131,7 @@ export function tr(settings: TrSettings = {}): TrPlugin {
         inChannels: original.inChannels,
         outChannels: original.outChannels,
         ranks: [ranks[0], ranks[1], ranks[2]],
-        kernelSize: [...original.kernel],
-        stride: [...original.stride],
-        padding: [...original.padding],
-        dilation: [...original.dilation],
+        ...convGeometry(original),
         bias: hasBias,
         dtype,
         order: trConvOrder(original, ranks),

@@ -1,4 +1,12 @@
-import { type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import {
+  type ConvGeometry,
+  type Engine,
+  FactorizedLayer,
+  nn,
+  reshape,
+  type Tensor,
+  transpose,
+} from '@lowrank/core';
 import type { TrConvOrder } from './tr-conv-order.js';
 
 /** Constructor arguments of a `TrConv2d` (also its saved config). */
@@ -7,16 +15,12 @@ export type TrConv2dConfig = {
   outChannels: number;
   /** `[R0, R1, R2]`: the ring ranks input-output, output-kernel and kernel-input. */
   ranks: [number, number, number];
-  kernelSize: [number, number];
-  stride: [number, number];
-  /** [top, bottom, left, right] */
-  padding: [number, number, number, number];
-  dilation: [number, number];
-  bias: boolean;
-  dtype: 'float32' | 'float64';
-  /** How the input meets the cores (see `TrConvOrder`; the plugin picks the cheaper). Absent: `input-first`. */
-  order?: TrConvOrder;
-};
+} & ConvGeometry & {
+    bias: boolean;
+    dtype: 'float32' | 'float64';
+    /** How the input meets the cores (see `TrConvOrder`; the plugin picks the cheaper). Absent: `input-first`. */
+    order?: TrConvOrder;
+  };
 
 /**
  * A conv layer whose kernel is the ring `O x K x I` (`K = Kh Kw`), cores `A [R0, O, R1]`,
@@ -29,15 +33,12 @@ export type TrConv2dConfig = {
  * batch and `first` (`I R2 -> R0`) on each of the `R1` slices. Either way the kernel is shared
  * across the folded slices, and the output equals the dense conv with the reconstructed kernel.
  */
-export class TrConv2d extends nn.Module {
-  readonly settings: Readonly<TrConv2dConfig>;
-
+export class TrConv2d extends FactorizedLayer<TrConv2dConfig> {
   constructor(engine: Engine, config: TrConv2dConfig) {
-    super(engine);
     const order = config.order ?? 'input-first';
     if (order !== 'input-first' && order !== 'kernel-first')
       throw new RangeError(`TrConv2d: unknown order '${String(order)}'; use 'input-first' or 'kernel-first'`);
-    this.settings = { ...config, order };
+    super(engine, { ...config, order });
     const { inChannels, outChannels, ranks, kernelSize, stride, padding, dilation, bias, dtype } = config;
     const [r0, r1, r2] = ranks;
     const kernelFirst = order === 'kernel-first';
@@ -75,9 +76,6 @@ export class TrConv2d extends nn.Module {
 
   get typeName(): string {
     return 'TrConv2d';
-  }
-  config(): TrConv2dConfig {
-    return { ...this.settings };
   }
 
   /** Copies the three ring cores (and the bias, when the layer has one) into the convs. */

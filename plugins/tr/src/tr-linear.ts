@@ -1,4 +1,4 @@
-import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import { add, type Engine, FactorizedLayer, nn, reshape, type Tensor, transpose } from '@lowrank/core';
 import { legacyOrder, type TrLinearPlan, trLinearPlan } from './tr-linear-plan.js';
 
 /** Constructor arguments of a `TrLinear` (also its saved config). */
@@ -30,13 +30,11 @@ const isIdentity = (perm: readonly number[]) => perm.every((p, i) => p === i);
  * axes it contracts (its `n_k` and the ring bonds already open) to those it leaves (its `m_k`
  * and its other bonds). The bias is the parameter `bias`.
  */
-export class TrLinear extends nn.Module {
-  readonly settings: Readonly<TrLinearConfig>;
+export class TrLinear extends FactorizedLayer<TrLinearConfig> {
   readonly bias: Tensor | null;
   readonly plan: TrLinearPlan;
 
   constructor(engine: Engine, config: TrLinearConfig) {
-    super(engine);
     const { outModes: m, inModes: n, ranks: r, dtype } = config;
     const d = m.length;
     if (n.length !== d || r.length !== d || d < 2) {
@@ -48,7 +46,7 @@ export class TrLinear extends nn.Module {
     if (order.length !== d || [...order].sort((a, b) => a - b).some((k, i) => k !== i)) {
       throw new RangeError(`TrLinear: order [${order}] is not a permutation of the ${d} cores 0..${d - 1}`);
     }
-    this.settings = { ...config, outModes: [...m], inModes: [...n], ranks: [...r], order: [...order] };
+    super(engine, { ...config, order });
     this.plan = trLinearPlan(m, n, r, order);
     const byCore = [...this.plan.steps].sort((a, b) => a.core - b.core);
     for (const step of byCore) {
@@ -62,15 +60,6 @@ export class TrLinear extends nn.Module {
 
   get typeName(): string {
     return 'TrLinear';
-  }
-  config(): TrLinearConfig {
-    return {
-      ...this.settings,
-      outModes: [...this.settings.outModes],
-      inModes: [...this.settings.inModes],
-      ranks: [...this.settings.ranks],
-      order: [...(this.settings.order as number[])],
-    };
   }
 
   core(k: number): nn.Linear {

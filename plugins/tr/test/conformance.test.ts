@@ -1,17 +1,24 @@
 import { createEngine } from '@lowrank/core';
-import { decompositionConformance } from '@lowrank/core/testing';
+import {
+  arbConvLayer,
+  arbLinearLayer,
+  arbRanksWithinSpec,
+  decompositionConformance,
+} from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tr, trFactorRanks } from '../src/index.js';
-import { convLayers, cutRingFactorsFor, linearLayers, ranksFor } from './arbitraries.js';
+import { cutRingFactorsFor } from './arbitraries.js';
 
 const engine = createEngine();
+/** Channels 1-8, and products of small modes up to 24 for real rings. */
+const linearLayers = arbLinearLayer({ extraOut: [12, 16, 24], extraIn: [12, 18, 20] });
 const plugin = tr();
 const common = {
   engine,
   plugin,
-  layers: fc.oneof(linearLayers, convLayers),
-  ranks: ranksFor(plugin),
+  layers: fc.oneof(linearLayers, arbConvLayer()),
+  ranks: arbRanksWithinSpec(plugin),
   randomFactors: cutRingFactorsFor(plugin, engine),
   ranksOf: trFactorRanks,
   numRuns: 30,

@@ -1,20 +1,11 @@
-import { linalg, SeededRandom } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import type { TrCores } from '../src/index.js';
-
-export function randomArray(shape: readonly number[], seed: number): linalg.NdArray {
-  const rng = new SeededRandom(seed);
-  const size = shape.reduce((p, s) => p * s, 1);
-  return linalg.ndarray(
-    shape,
-    Float64Array.from({ length: size }, () => rng.normal()),
-  );
-}
 
 /** Random ring cores over `modes` with ring ranks `ranks`. */
 export function randomRing(modes: readonly number[], ranks: readonly number[], seed: number): TrCores {
   const d = modes.length;
-  return modes.map((n, k) => randomArray([ranks[k], n, ranks[(k + 1) % d]], seed + 7919 * k));
+  return modes.map((n, k) => randomNdArray([ranks[k], n, ranks[(k + 1) % d]], seed + 7919 * k));
 }
 
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -1,10 +1,11 @@
 import { linalg } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import { permuteAxes } from '@lowrank/tt';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TrCores } from '../src/index.js';
 import { subchainGram, subchainProjection } from '../src/subchain.js';
-import { randomArray, randomRing, relativeError, seedArb } from './helpers.js';
+import { randomRing, relativeError, seedArb } from './helpers.js';
 
 /** The design matrix of core `k` by its definition: row `p = (i_{k+1} .. i_{k-1})`, column `(a, b)`, entry `(G_{k+1}[:, i_{k+1}, :] ... G_{k-1}[:, i_{k-1}, :])[b, a]`. */
 function design(cores: TrCores, k: number): linalg.Matrix {
@@ -51,7 +52,7 @@ describe('TR-ALS normal equations', () => {
         const ranks = spec.map((c) => c[1]);
         const d = modes.length;
         const cores = randomRing(modes, ranks, seed);
-        const x = randomArray(modes, seed + 1);
+        const x = randomNdArray(modes, seed + 1);
         const dk = design(cores, k);
         // X_k: rows (i_{k+1} .. i_{k-1}), columns i_k.
         const xk = permuteAxes(

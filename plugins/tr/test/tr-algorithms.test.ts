@@ -1,7 +1,8 @@
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { trAls, trRanks, trReconstruct, trSvd } from '../src/index.js';
-import { randomArray, randomRing, relativeError, ringArb, seedArb } from './helpers.js';
+import { randomRing, relativeError, ringArb, seedArb } from './helpers.js';
 
 describe('trSvd', () => {
   it('recovers rings whose bond at the cut carries one component (exactly a TT there) at their ranks (< 1e-9)', () => {
@@ -23,7 +24,7 @@ describe('trSvd', () => {
         fc.array(fc.integer({ min: 2, max: 5 }), { minLength: 2, maxLength: 4 }),
         seedArb,
         (modes, seed) => {
-          const x = randomArray(modes, seed);
+          const x = randomNdArray(modes, seed);
           const total = modes.reduce((p, n) => p * n, 1);
           const ranks = modes.map((_, k) =>
             k === 0 ? 1 : k === 1 ? Math.min(modes[0], total / modes[0]) : 10_000,
@@ -39,7 +40,7 @@ describe('trSvd', () => {
     fc.assert(
       fc.property(ringArb, seedArb, ({ modes, start, ranks }, seed) => {
         const d = modes.length;
-        const cores = trSvd(randomArray(modes, seed), ranks, { start });
+        const cores = trSvd(randomNdArray(modes, seed), ranks, { start });
         cores.forEach((c, k) => {
           expect(c.shape[1]).toBe(modes[k]);
           expect(c.shape[2]).toBe(cores[(k + 1) % d].shape[0]);
@@ -56,7 +57,7 @@ describe('trSvd', () => {
   });
 
   it('throws when R_s R_{s+1} exceeds the rank of the unfolding at the cut', () => {
-    expect(() => trSvd(randomArray([4, 3, 5], 1), [3, 2, 2])).toThrow(/R0 R1 = 3 \* 2 = 6 exceeds 4/);
+    expect(() => trSvd(randomNdArray([4, 3, 5], 1), [3, 2, 2])).toThrow(/R0 R1 = 3 \* 2 = 6 exceeds 4/);
   });
 });
 
@@ -76,7 +77,7 @@ describe('trAls', () => {
   it('reports a non-increasing error trace (within 1e-7 of the first, 1e-12 at rounding level) from random starts, the last entry the final error (1e-7: ill-conditioned least squares give large core entries whose rounding reaches 1e-8)', () => {
     fc.assert(
       fc.property(ringArb, seedArb, ({ modes, ranks }, seed) => {
-        const x = randomArray(modes, seed);
+        const x = randomNdArray(modes, seed);
         const trace: number[] = [];
         const cores = trAls(x, ranks, {
           seed: seed + 1,
@@ -96,7 +97,7 @@ describe('trAls', () => {
   it('started from TR-SVD ends no worse than TR-SVD', () => {
     fc.assert(
       fc.property(ringArb, seedArb, ({ modes, start, ranks }, seed) => {
-        const x = randomArray(modes, seed);
+        const x = randomNdArray(modes, seed);
         const init = trSvd(x, ranks, { start });
         const refined = trAls(x, trRanks(init), { init, maxIterations: 10 });
         expect(relativeError(x.data, trReconstruct(refined).data)).toBeLessThanOrEqual(
@@ -108,7 +109,7 @@ describe('trAls', () => {
   });
 
   it('stops when a sweep changes the error by less than tol', () => {
-    const x = randomArray([4, 5, 6], 3);
+    const x = randomNdArray([4, 5, 6], 3);
     const trace: number[] = [];
     trAls(x, [2, 2, 2], { tol: 1e-3, maxIterations: 500, onIteration: (_, e) => trace.push(e) });
     expect(trace.length).toBeLessThan(501);

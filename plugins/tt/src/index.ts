@@ -7,6 +7,8 @@
 export { balancedFactors } from './balanced-factors.js';
 export { disposeTt, reconstructTt, type TtFactors, ttFactorRanks } from './factors.js';
 export type { ChannelModes, TtLayout, TtLayoutKind, TtSettings } from './layout.js';
+export { type LayoutFactors, layoutFactors, layoutTensor, type ModesLayout } from './layout-factors.js';
+export { type LayoutPluginParts, layoutPluginParts } from './layout-plugin-parts.js';
 export { moduleBuilders } from './module-builders.js';
 export { permuteAxes } from './permute.js';
 export { type TtDecomposeOptions, type TtPlugin, tt } from './plugin.js';

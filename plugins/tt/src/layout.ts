@@ -1,4 +1,4 @@
-import type { LayerInfo, Support } from '@lowrank/core';
+import type { LayerInfo } from '@lowrank/core';
 import { balancedFactors } from './balanced-factors.js';
 import { ttRankBounds } from './tt-svd.js';
 
@@ -87,18 +87,6 @@ export function ttLayout(layer: LayerInfo, settings: TtSettings): TtLayout | { r
     return { kind: 'matrix', outModes, inModes, modes: outModes.map((m, j) => m * inModes[j]) };
   }
   return { kind: 'channels', outModes, inModes, modes: [...outModes, k, ...inModes] };
-}
-
-export function layoutSupport(layer: LayerInfo, settings: TtSettings): Support {
-  const l = ttLayout(layer, settings);
-  return 'reason' in l ? { ok: false, reason: l.reason } : { ok: true };
-}
-
-/** The layout of a layer the plugin supports; throws the reason, naming the layer, otherwise. */
-export function requireLayout(layer: LayerInfo, settings: TtSettings): TtLayout {
-  const l = ttLayout(layer, settings);
-  if ('reason' in l) throw new Error(`tt: cannot decompose '${layer.name}': ${l.reason}`);
-  return l;
 }
 
 /** Rank labels and bounds of a layout. */

@@ -2,19 +2,20 @@ import {
   checkFactorsFit,
   checkFrobenius,
   checkRanks,
+  convGeometry,
   type DecomposeOptions,
   type DecompositionPlugin,
   type LayerInfo,
-  linalg,
-  type Metric,
   type nn,
+  projectByDecomposition,
   readWeight,
   type Tensor,
 } from '@lowrank/core';
 import { ttCost } from './cost.js';
 import { disposeTt, reconstructTt, type TtFactors, ttFactorRanks } from './factors.js';
-import { layoutRankSpec, layoutSupport, requireLayout, type TtLayout, type TtSettings } from './layout.js';
-import { convToOKI, tensorizeMatrix } from './tensorize.js';
+import { layoutRankSpec, type TtLayout, type TtSettings, ttLayout } from './layout.js';
+import { layoutFactors, layoutTensor } from './layout-factors.js';
+import { layoutPluginParts } from './layout-plugin-parts.js';
 import type { SvdRoute } from './truncate.js';
 import { TtChannelConv2d } from './tt-channel-conv2d.js';
 import { TtConv2d } from './tt-conv2d.js';
@@ -42,7 +43,7 @@ const NAME = 'tt';
  * with the `eps` option of `decompose` the smallest ranks meeting `‖W - TT‖ <= eps ‖W‖` are kept.
  */
 export function tt(settings: TtSettings = {}): TtPlugin {
-  const rankSpec = (layer: LayerInfo) => layoutRankSpec(requireLayout(layer, settings));
+  const parts = layoutPluginParts(NAME, (layer) => ttLayout(layer, settings), layoutRankSpec);
 
   const decompose = async (
     weight: Tensor,
@@ -50,7 +51,7 @@ export function tt(settings: TtSettings = {}): TtPlugin {
     ranks: readonly number[],
     options: TtDecomposeOptions = {},
   ): Promise<TtFactors> => {
-    const layout = requireLayout(layer, settings);
+    const layout = parts.layout(layer);
     const spec = layoutRankSpec(layout);
     const { eps, method, seed, oversample, powerIters } = options;
     // With eps, no ranks means no caps.
@@ -60,9 +61,7 @@ export function tt(settings: TtSettings = {}): TtPlugin {
     }
     checkFrobenius(NAME, layer, options.metric);
     const w = await readWeight(NAME, layer, weight);
-    const tensor =
-      layout.kind === 'matrix' ? tensorizeMatrix(w, layout.outModes, layout.inModes) : convToOKI(w);
-    const cores = ttSvd(linalg.ndarray(layout.modes, tensor.data), {
+    const cores = ttSvd(layoutTensor(w, layout), {
       ranks: ranks.length ? ranks : undefined,
       eps,
       method,
@@ -70,48 +69,22 @@ export function tt(settings: TtSettings = {}): TtPlugin {
       oversample,
       powerIters,
     });
-    const engine = weight.engine;
-    const dtype = weight.dtype;
-    return {
-      layout: layout.kind,
-      cores: cores.map((c, k) => {
-        const shape =
-          layout.kind === 'matrix'
-            ? [c.shape[0], layout.outModes[k], layout.inModes[k], c.shape[2]]
-            : c.shape;
-        return linalg.fromNdArray(engine, linalg.ndarray(shape, c.data), dtype);
-      }),
-      outModes: [...layout.outModes],
-      inModes: [...layout.inModes],
-      weightShape: [...layer.weightShape],
-    };
+    return layoutFactors(cores, layout, layer, weight);
   };
 
   return {
     kind: 'decomposition',
     name: NAME,
-    supports: (layer) => layoutSupport(layer, settings),
-    rankSpec,
-    layout: (layer) => requireLayout(layer, settings),
-    cost(layer, ranks) {
-      const layout = requireLayout(layer, settings);
-      checkRanks(NAME, layer, ranks, layoutRankSpec(layout));
-      return ttCost(layer, layout, ranks);
-    },
+    supports: parts.supports,
+    rankSpec: parts.rankSpec,
+    layout: parts.layout,
+    cost: (layer, ranks) => ttCost(layer, parts.checkedLayout(layer, ranks), ranks),
     decompose,
     reconstruct: reconstructTt,
-    async project(weight: Tensor, layer: LayerInfo, ranks: readonly number[], metric?: Metric) {
-      const factors = await decompose(weight, layer, ranks, { metric });
-      try {
-        return reconstructTt(factors);
-      } finally {
-        disposeTt(factors);
-      }
-    },
+    project: projectByDecomposition(decompose, reconstructTt, disposeTt),
     layer(factors, original, bias): nn.Module {
-      const layout = requireLayout(original, settings);
       const ranks = ttFactorRanks(factors);
-      checkRanks(NAME, original, ranks, layoutRankSpec(layout));
+      const layout = parts.checkedLayout(original, ranks);
       checkFactorsFit(NAME, original, factors.weightShape, { factors: factors.layout, layer: layout.kind });
       const engine = factors.cores[0].engine;
       const dtype: 'float32' | 'float64' = factors.cores[0].dtype === 'float64' ? 'float64' : 'float32';
@@ -125,14 +98,7 @@ export function tt(settings: TtSettings = {}): TtPlugin {
           dtype,
         }).loadFactors(factors.cores, bias);
       }
-      const geometry = {
-        kernelSize: [...original.kernel] as [number, number],
-        stride: [...original.stride] as [number, number],
-        padding: [...original.padding] as [number, number, number, number],
-        dilation: [...original.dilation] as [number, number],
-        bias: hasBias,
-        dtype,
-      };
+      const geometry = { ...convGeometry(original), bias: hasBias, dtype };
       if (factors.layout === 'three-core') {
         const config = {
           inChannels: original.inChannels,

@@ -1,4 +1,13 @@
-import { add, type Engine, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import {
+  add,
+  type ConvGeometry,
+  type Engine,
+  FactorizedLayer,
+  nn,
+  reshape,
+  type Tensor,
+  transpose,
+} from '@lowrank/core';
 
 /** Constructor arguments of a `TtChannelConv2d` (also its saved config). */
 export type TtChannelConv2dConfig = {
@@ -8,14 +17,10 @@ export type TtChannelConv2dConfig = {
   inModes: number[];
   /** Interior TT ranks `r_1..r_{a+b}` over the modes `[o_1..o_a, K, i_1..i_b]`. */
   ranks: number[];
-  kernelSize: [number, number];
-  stride: [number, number];
-  /** [top, bottom, left, right] */
-  padding: [number, number, number, number];
-  dilation: [number, number];
-  bias: boolean;
-  dtype: 'float32' | 'float64';
-};
+} & ConvGeometry & {
+    bias: boolean;
+    dtype: 'float32' | 'float64';
+  };
 
 const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
 
@@ -28,18 +33,11 @@ const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
  * dilation, applies the middle core; the output cores (children `out{j}`, `Linear(r -> r' o_j)`)
  * expand to the `O` output channels, and the parameter `bias` is added.
  */
-export class TtChannelConv2d extends nn.Module {
-  readonly settings: Readonly<TtChannelConv2dConfig>;
+export class TtChannelConv2d extends FactorizedLayer<TtChannelConv2dConfig> {
   readonly bias: Tensor | null;
 
   constructor(engine: Engine, config: TtChannelConv2dConfig) {
-    super(engine);
-    this.settings = {
-      ...config,
-      outModes: [...config.outModes],
-      inModes: [...config.inModes],
-      ranks: [...config.ranks],
-    };
+    super(engine, config);
     const { outModes, inModes, ranks, kernelSize, stride, padding, dilation, dtype } = config;
     const a = outModes.length;
     if (ranks.length !== a + inModes.length) {
@@ -65,14 +63,6 @@ export class TtChannelConv2d extends nn.Module {
 
   get typeName(): string {
     return 'TtChannelConv2d';
-  }
-  config(): TtChannelConv2dConfig {
-    return {
-      ...this.settings,
-      outModes: [...this.settings.outModes],
-      inModes: [...this.settings.inModes],
-      ranks: [...this.settings.ranks],
-    };
   }
 
   private linear(name: string): nn.Linear {

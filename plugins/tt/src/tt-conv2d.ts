@@ -1,20 +1,19 @@
-import { conv2d, type Engine, matmul, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import {
+  BottleneckConv2d,
+  type BottleneckConv2dConfig,
+  conv2d,
+  matmul,
+  reshape,
+  type Tensor,
+  transpose,
+} from '@lowrank/core';
 import { ttConv2dPlan } from './tt-conv2d-plan.js';
 
-/** Constructor arguments of a `TtConv2d` (also its saved config). */
-export type TtConv2dConfig = {
-  inChannels: number;
-  outChannels: number;
-  /** `[r1, r2]`: the output-side and input-side TT ranks. */
-  ranks: [number, number];
-  kernelSize: [number, number];
-  stride: [number, number];
-  /** [top, bottom, left, right] */
-  padding: [number, number, number, number];
-  dilation: [number, number];
-  bias: boolean;
-  dtype: 'float32' | 'float64';
-};
+/**
+ * Constructor arguments of a `TtConv2d` (also its saved config); `ranks` are `[r1, r2]`, the
+ * output-side and input-side TT ranks.
+ */
+export type TtConv2dConfig = BottleneckConv2dConfig;
 
 /**
  * A conv layer in the three-core TT layout (admm paper Table 7): the kernel as `O x K x I`
@@ -22,39 +21,12 @@ export type TtConv2dConfig = {
  * `I -> r2` (`G3`), `core`, a `Kh x Kw` conv `r2 -> r1` (`G2`) with the original stride,
  * padding and dilation, and `last`, a 1x1 conv `r1 -> O` (`G1`) with the original bias.
  * For a batch of several images a 1x1 conv is folded into the kernel conv where that saves
- * multiply-accumulates (`ttConv2dPlan`); one image runs the three convs.
+ * multiply-accumulates (`ttConv2dPlan`); one image runs the three convs. In ONNX the three
+ * convs are three Conv nodes, so the exported file holds the cores.
  */
-export class TtConv2d extends nn.Module {
-  readonly settings: Readonly<TtConv2dConfig>;
-
-  constructor(engine: Engine, config: TtConv2dConfig) {
-    super(engine);
-    this.settings = { ...config };
-    const { inChannels, outChannels, ranks, kernelSize, stride, padding, dilation, bias, dtype } = config;
-    const [r1, r2] = ranks;
-    this.registerModule('first', new nn.Conv2d(engine, inChannels, r2, 1, { bias: false, dtype }));
-    this.registerModule(
-      'core',
-      new nn.Conv2d(engine, r2, r1, kernelSize, { stride, padding, dilation, bias: false, dtype }),
-    );
-    this.registerModule('last', new nn.Conv2d(engine, r1, outChannels, 1, { bias, dtype }));
-  }
-
-  get first(): nn.Conv2d {
-    return this.getModule('first') as nn.Conv2d;
-  }
-  get core(): nn.Conv2d {
-    return this.getModule('core') as nn.Conv2d;
-  }
-  get last(): nn.Conv2d {
-    return this.getModule('last') as nn.Conv2d;
-  }
-
+export class TtConv2d extends BottleneckConv2d<TtConv2dConfig> {
   get typeName(): string {
     return 'TtConv2d';
-  }
-  config(): TtConv2dConfig {
-    return { ...this.settings };
   }
 
   /** Copies the three cores (and the bias, when the layer has one) into the convs. */
@@ -69,7 +41,7 @@ export class TtConv2d extends nn.Module {
     return this;
   }
 
-  forward(x: Tensor): Tensor {
+  override forward(x: Tensor): Tensor {
     const { inChannels, stride, padding, dilation } = this.settings;
     if (x.rank !== 4 || x.shape[1] !== inChannels)
       throw new RangeError(`TtConv2d: expected input [N, ${inChannels}, H, W], got [${x.shape}]`);
@@ -116,10 +88,5 @@ export class TtConv2d extends nn.Module {
       kh,
       kw,
     ]);
-  }
-
-  /** The three convs as three ONNX Conv nodes, so the exported file holds the cores. */
-  override toOnnx(g: nn.OnnxEmitter, input: string): string {
-    return g.child('last', g.child('core', g.child('first', input)));
   }
 }

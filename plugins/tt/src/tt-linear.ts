@@ -1,4 +1,13 @@
-import { add, type Engine, matmul, nn, reshape, type Tensor, transpose } from '@lowrank/core';
+import {
+  add,
+  type Engine,
+  FactorizedLayer,
+  matmul,
+  nn,
+  reshape,
+  type Tensor,
+  transpose,
+} from '@lowrank/core';
 import { mergeTtCores } from './merge-tt-cores.js';
 import { ttLinearPlan } from './tt-linear-plan.js';
 
@@ -27,18 +36,11 @@ const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
  * transposed elements; `ttLinearPlan`, up to the dense weight when the batch is large enough);
  * one row runs the plain contraction.
  */
-export class TtLinear extends nn.Module {
-  readonly settings: Readonly<TtLinearConfig>;
+export class TtLinear extends FactorizedLayer<TtLinearConfig> {
   readonly bias: Tensor | null;
 
   constructor(engine: Engine, config: TtLinearConfig) {
-    super(engine);
-    this.settings = {
-      ...config,
-      outModes: [...config.outModes],
-      inModes: [...config.inModes],
-      ranks: [...config.ranks],
-    };
+    super(engine, config);
     const { outModes, inModes, ranks, dtype } = config;
     if (outModes.length !== inModes.length || ranks.length !== outModes.length - 1) {
       throw new RangeError(
@@ -57,14 +59,6 @@ export class TtLinear extends nn.Module {
 
   get typeName(): string {
     return 'TtLinear';
-  }
-  config(): TtLinearConfig {
-    return {
-      ...this.settings,
-      outModes: [...this.settings.outModes],
-      inModes: [...this.settings.inModes],
-      ranks: [...this.settings.ranks],
-    };
   }
 
   /** The child holding core `k` (looked up by name, so a replaced child is the one used). */

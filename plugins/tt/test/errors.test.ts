@@ -1,8 +1,7 @@
 import { createEngine } from '@lowrank/core';
-import { convLayer, linearLayer } from '@lowrank/core/testing';
+import { convLayer, linearLayer, randomNdArray } from '@lowrank/core/testing';
 import { describe, expect, it } from 'vitest';
 import { TtConv2d, tt, ttSvd } from '../src/index.js';
-import { randomArray } from './helpers.js';
 
 const engine = createEngine();
 const plugin = tt();
@@ -59,8 +58,8 @@ describe('tt errors', () => {
     await expect(plugin.decompose(weight, layer, [], { eps: -0.1 })).rejects.toThrow(
       /eps = -0.1 for 'features.0'/,
     );
-    expect(() => ttSvd(randomArray([2, 3, 4], 1), { ranks: [2] })).toThrow(/1 rank caps for 3 cores/);
-    expect(() => ttSvd(randomArray([2, 3, 4], 1), { ranks: [2, 0] })).toThrow(/r2 = 0/);
+    expect(() => ttSvd(randomNdArray([2, 3, 4], 1), { ranks: [2] })).toThrow(/1 rank caps for 3 cores/);
+    expect(() => ttSvd(randomNdArray([2, 3, 4], 1), { ranks: [2, 0] })).toThrow(/r2 = 0/);
   });
 
   it('a TtConv2d given the wrong channels or rank says what input it expects', () => {

@@ -1,20 +1,11 @@
-import { linalg, SeededRandom } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import type { TtCores } from '../src/index.js';
-
-export function randomArray(shape: readonly number[], seed: number): linalg.NdArray {
-  const rng = new SeededRandom(seed);
-  const size = shape.reduce((p, s) => p * s, 1);
-  return linalg.ndarray(
-    shape,
-    Float64Array.from({ length: size }, () => rng.normal()),
-  );
-}
 
 /** Random TT cores over `modes` with interior ranks `ranks`. */
 export function randomTt(modes: readonly number[], ranks: readonly number[], seed: number): TtCores {
   const r = [1, ...ranks, 1];
-  return modes.map((n, k) => randomArray([r[k], n, r[k + 1]], seed + 7919 * k));
+  return modes.map((n, k) => randomNdArray([r[k], n, r[k + 1]], seed + 7919 * k));
 }
 
 export function frobenius(x: ArrayLike<number>): number {

@@ -1,4 +1,5 @@
 import { linalg } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +10,7 @@ import {
   permuteAxes,
   tensorizeMatrix,
 } from '../src/index.js';
-import { randomArray, seedArb } from './helpers.js';
+import { seedArb } from './helpers.js';
 
 const product = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
 
@@ -43,7 +44,7 @@ describe('tensorization helpers', () => {
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 5 }),
         seedArb,
         (shape, seed) => {
-          const x = randomArray(shape, seed);
+          const x = randomNdArray(shape, seed);
           const perm = shape
             .map((_, i) => i)
             .sort((a, b) => ((a * 7919 + seed) % 13) - ((b * 7919 + seed) % 13));
@@ -70,7 +71,7 @@ describe('tensorization helpers', () => {
       [2, 3, 2],
       [3, 1, 4],
     ];
-    const w = randomArray([12, 12], 3);
+    const w = randomNdArray([12, 12], 3);
     const t = tensorizeMatrix(w, m, n);
     expect(t.shape).toEqual([6, 3, 8]);
     // Row (i1, i2, i3) = (1, 2, 0), column (j1, j2, j3) = (2, 0, 3).
@@ -81,7 +82,7 @@ describe('tensorization helpers', () => {
   });
 
   it('convToOKI is W[o, i, kh, kw] -> T[o, kh*Kw + kw, i] and okiToConv inverts it', () => {
-    const w = randomArray([3, 4, 2, 3], 5);
+    const w = randomNdArray([3, 4, 2, 3], 5);
     const t = convToOKI(w);
     expect(t.shape).toEqual([3, 6, 4]);
     expect(t.data[(2 * 6 + (1 * 3 + 2)) * 4 + 3]).toBe(w.data[((2 * 4 + 3) * 2 + 1) * 3 + 2]);

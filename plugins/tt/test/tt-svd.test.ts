@@ -1,16 +1,9 @@
 import { linalg } from '@lowrank/core';
+import { randomNdArray } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { leftOrthogonalize, ttRankBounds, ttRanks, ttReconstruct, ttRound, ttSvd } from '../src/index.js';
-import {
-  frobenius,
-  modesAndRanksArb,
-  modesArb,
-  randomArray,
-  randomTt,
-  relativeError,
-  seedArb,
-} from './helpers.js';
+import { frobenius, modesAndRanksArb, modesArb, randomTt, relativeError, seedArb } from './helpers.js';
 
 /** max |G^T G - I| of a core reshaped (r_{k-1} n_k) x r_k. */
 function orthogonalityDefect(core: linalg.NdArray): number {
@@ -55,7 +48,7 @@ describe('ttSvd', () => {
         seedArb,
         fc.double({ min: 1e-3, max: 0.999, noNaN: true }),
         (modes, seed, eps) => {
-          const x = randomArray(modes, seed);
+          const x = randomNdArray(modes, seed);
           const err = relativeError(x.data, ttReconstruct(ttSvd(x, { eps })).data);
           expect(err).toBeLessThanOrEqual(eps * (1 + 1e-12));
         },
@@ -66,7 +59,7 @@ describe('ttSvd', () => {
 
   it('keeps the smallest ranks meeting eps: on a rank-(2,2) tensor plus 1e-6 noise, eps = 1e-3 gives ranks [2, 2]', () => {
     const x = ttReconstruct(randomTt([6, 7, 5], [2, 2], 3));
-    const noise = randomArray([6, 7, 5], 4);
+    const noise = randomNdArray([6, 7, 5], 4);
     const scale = (1e-6 * frobenius(x.data)) / frobenius(noise.data);
     x.data.forEach((v, i) => {
       x.data[i] = v + scale * noise.data[i];
@@ -83,7 +76,7 @@ describe('ttSvd', () => {
         fc.boolean(),
         (modes, seed, caps, withEps) => {
           const ranks = modes.slice(0, -1).map((_, k) => caps[k]);
-          const cores = ttSvd(randomArray(modes, seed), { ranks, eps: withEps ? 0.1 : undefined });
+          const cores = ttSvd(randomNdArray(modes, seed), { ranks, eps: withEps ? 0.1 : undefined });
           const bounds = ttRankBounds(modes);
           ttRanks(cores).forEach((r, k) => {
             expect(r).toBeGreaterThanOrEqual(1);
@@ -98,7 +91,7 @@ describe('ttSvd', () => {
   it('returns left-orthogonal cores: reshaped (r_{k-1} n_k) x r_k, G^T G = I within 1e-10 (property 5)', () => {
     fc.assert(
       fc.property(modesAndRanksArb, seedArb, ([modes, ranks], seed) => {
-        const cores = ttSvd(randomArray(modes, seed), { ranks });
+        const cores = ttSvd(randomNdArray(modes, seed), { ranks });
         for (const core of cores.slice(0, -1)) expect(orthogonalityDefect(core)).toBeLessThan(1e-10);
       }),
       { numRuns: 100 },

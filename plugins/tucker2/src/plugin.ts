@@ -3,12 +3,13 @@ import {
   checkFrobenius,
   checkRanks,
   checkSupported,
+  convGeometry,
   type DecomposeOptions,
   type DecompositionPlugin,
   type LayerInfo,
   linalg,
-  type Metric,
   type nn,
+  projectByDecomposition,
   readWeight,
   readWhiteningFactor,
   type Tensor,
@@ -124,6 +125,8 @@ export function tucker2(defaults: Tucker2Settings = {}): Tucker2Plugin {
     };
   };
 
+  const reconstruct = (factors: Tucker2Factors) => reconstructTucker2(factors.u.engine, factors);
+
   return {
     kind: 'decomposition',
     name: NAME,
@@ -135,42 +138,32 @@ export function tucker2(defaults: Tucker2Settings = {}): Tucker2Plugin {
       return tucker2Cost(layer, ranks);
     },
     decompose,
-    reconstruct: (factors) => reconstructTucker2(factors.u.engine, factors),
-    async project(weight: Tensor, layer: LayerInfo, ranks: readonly number[], metric?: Metric) {
-      const factors = await decompose(weight, layer, ranks, { metric });
-      try {
-        return reconstructTucker2(weight.engine, factors);
-      } finally {
-        disposeTucker2(factors);
-      }
-    },
+    reconstruct,
+    project: projectByDecomposition(decompose, reconstruct, disposeTucker2),
     layer(factors, original, bias): nn.Module {
       const ranks = tucker2Ranks(factors);
       validated(original, ranks);
       checkFactorsFit(NAME, original, factors.weightShape);
       const engine = factors.u.engine;
       const dtype = factors.u.dtype === 'float64' ? 'float64' : 'float32';
-      if (original.kind === 'linear') {
-        const m = new Tucker2Linear(engine, {
-          inFeatures: original.inChannels,
-          outFeatures: original.outChannels,
-          ranks,
-          bias: bias !== null,
-          dtype,
-        });
-        return m.loadFactors(factors, bias);
-      }
-      const m = new Tucker2Conv2d(engine, {
-        inChannels: original.inChannels,
-        outChannels: original.outChannels,
-        ranks,
-        kernelSize: [...original.kernel],
-        stride: [...original.stride],
-        padding: [...original.padding],
-        dilation: [...original.dilation],
-        bias: bias !== null,
-        dtype,
-      });
+      const hasBias = bias !== null;
+      const m =
+        original.kind === 'linear'
+          ? new Tucker2Linear(engine, {
+              inFeatures: original.inChannels,
+              outFeatures: original.outChannels,
+              ranks,
+              bias: hasBias,
+              dtype,
+            })
+          : new Tucker2Conv2d(engine, {
+              inChannels: original.inChannels,
+              outChannels: original.outChannels,
+              ranks,
+              ...convGeometry(original),
+              bias: hasBias,
+              dtype,
+            });
       return m.loadFactors(factors, bias);
     },
   };

@@ -1,5 +1,6 @@
-import { type Engine, nn, type Tensor } from '@lowrank/core';
+import { type Engine, FactorizedChain, nn, type Tensor } from '@lowrank/core';
 import type { Tucker2Factors } from './factors.js';
+import { loadTucker2Factors } from './load-factors.js';
 
 /** Constructor arguments of a `Tucker2Linear` (also its saved config). */
 export type Tucker2LinearConfig = {
@@ -14,14 +15,11 @@ export type Tucker2LinearConfig = {
 /**
  * A linear layer factorized by Tucker2 (the `K = 1` case, `W = U G V^T`): `first`, a
  * linear `I -> R2` (weight `V^T`); `core`, a linear `R2 -> R1` (weight `G`); `last`, a
- * linear `R1 -> O` with the original bias (weight `U`).
+ * linear `R1 -> O` with the original bias (weight `U`), run in turn (three ONNX nodes).
  */
-export class Tucker2Linear extends nn.Module {
-  readonly settings: Readonly<Tucker2LinearConfig>;
-
+export class Tucker2Linear extends FactorizedChain<Tucker2LinearConfig> {
   constructor(engine: Engine, config: Tucker2LinearConfig) {
-    super(engine);
-    this.settings = { ...config };
+    super(engine, config);
     const { inFeatures, outFeatures, ranks, bias, dtype } = config;
     const [r1, r2] = ranks;
     this.registerModule('first', new nn.Linear(engine, inFeatures, r2, { bias: false, dtype }));
@@ -45,28 +43,9 @@ export class Tucker2Linear extends nn.Module {
   get typeName(): string {
     return 'Tucker2Linear';
   }
-  config(): Tucker2LinearConfig {
-    return { ...this.settings };
-  }
 
   /** Copies the factors (and the bias, when the layer has one) into the three linears. */
   loadFactors(factors: Tucker2Factors, bias: Tensor | null): this {
-    this.engine.tidy(() => {
-      this.first.weight.copyFrom(factors.v.transpose());
-      this.core.weight.copyFrom(factors.core);
-      this.last.weight.copyFrom(factors.u);
-    });
-    const b = this.last.bias;
-    if (b && bias) b.copyFrom(bias);
-    return this;
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.engine.tidy(() => this.last.call(this.core.call(this.first.call(x))));
-  }
-
-  /** The three linears as three ONNX nodes, so the exported file holds the factors. */
-  override toOnnx(g: nn.OnnxEmitter, input: string): string {
-    return g.child('last', g.child('core', g.child('first', input)));
+    return loadTucker2Factors(this, factors, bias);
   }
 }

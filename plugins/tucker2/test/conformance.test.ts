@@ -1,10 +1,10 @@
 import { createEngine, type LayerInfo } from '@lowrank/core';
-import { decompositionConformance } from '@lowrank/core/testing';
+import { arbLayer, decompositionConformance } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Tucker2Factors, tucker2 } from '../src/index.js';
-import { layers } from './arbitraries.js';
 
+const layers = arbLayer();
 const engine = createEngine();
 const plugin = tucker2();
 

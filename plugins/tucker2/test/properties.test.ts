@@ -1,10 +1,12 @@
 import { createEngine, einsum, type LayerInfo, linalg, matmul, norm, sub, type Tensor } from '@lowrank/core';
-import { convLayer, linearLayer } from '@lowrank/core/testing';
+import { arbConvLayer, arbLinearLayer, convLayer, linearLayer } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Tucker2Factors, tucker2 } from '../src/index.js';
-import { convLayers, layers, linearLayers } from './arbitraries.js';
 
+const linearLayers = arbLinearLayer();
+const convLayers = arbConvLayer();
+const layers = fc.oneof(linearLayers, convLayers);
 const engine = createEngine();
 const plugin = tucker2();
 const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 });

@@ -10,13 +10,13 @@ import {
   sub,
   type Tensor,
 } from '@lowrank/core';
-import { convLayer, linearLayer } from '@lowrank/core/testing';
+import { arbLayer, convLayer, linearLayer } from '@lowrank/core/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tucker2 } from '../src/index.js';
 import { solveV } from '../src/v-solve.js';
-import { layers } from './arbitraries.js';
 
+const layers = arbLayer();
 const engine = createEngine();
 const plugin = tucker2();
 const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 });

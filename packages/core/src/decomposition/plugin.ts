@@ -47,7 +47,10 @@ export interface DecompositionPlugin<F = unknown> extends PluginBase<'decomposit
   ): Promise<F>;
   /** The dense weight the factors represent, in the layer's weight shape. */
   reconstruct(factors: F): Tensor;
-  /** Nearest point of the rank set to `weight` (ADMM's Z-step): reconstruct(decompose(...)). */
+  /**
+   * Nearest point of the rank set to `weight` (ADMM's Z-step): reconstruct(decompose(...)),
+   * which `projectByDecomposition` builds.
+   */
   project(weight: Tensor, layer: LayerInfo, ranks: readonly number[], metric?: Metric): Promise<Tensor>;
   /** The factorized nn layer replacing the original, keeping its stride, padding, dilation and bias. */
   layer(factors: F, original: LayerInfo, bias: Tensor | null): Module;
