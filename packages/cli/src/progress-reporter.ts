@@ -71,6 +71,9 @@ export class ProgressReporter {
       case 'epoch':
         this.log(epochLine(e));
         break;
+      case 'warning':
+        this.log(`warning: ${e.message}`);
+        break;
       case 'step-end':
         this.log(`${e.step}: done in ${seconds(e.seconds)}`);
         break;
@@ -84,6 +87,9 @@ export class ProgressReporter {
         break;
       case 'epoch':
         this.log(epochLine(e));
+        break;
+      case 'warning':
+        this.log(`warning: ${e.message}`);
         break;
       case 'step-end':
         this.log(`${e.step}: done in ${seconds(e.seconds)}`);

@@ -27,6 +27,7 @@ export interface ReportSettings {
  */
 export function renderReportHtml(report: CompressionReport, settings: ReportSettings): string {
   const sections = [
+    report.warnings.length > 0 ? section('Warnings', warningsList(report.warnings)) : '',
     section('Settings', settingsTable(report, settings)),
     section('Totals', totalsTable(report)),
     report.accuracy ? section('Accuracy', accuracyTable(report.accuracy)) : '',
@@ -57,6 +58,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200p
 h1 { font-size: 1.6em; margin-bottom: .2em; }
 h2 { font-size: 1.15em; margin-top: 1.8em; border-bottom: 1px solid #d6dbe4; padding-bottom: .2em; }
 .lead { color: #4a5568; }
+.warnings li { color: #8a4b00; }
 table { border-collapse: collapse; margin: .5em 0; }
 th, td { padding: .25em .7em; border-bottom: 1px solid #e5e8ee; text-align: left; vertical-align: top; }
 th { background: #f3f5f9; font-weight: 600; }
@@ -184,6 +186,10 @@ function layersTable(report: CompressionReport): string {
     num(`${l.seconds.toFixed(2)} s`),
   ]);
   return table(header, rows);
+}
+
+function warningsList(warnings: readonly string[]): string {
+  return `<ul class="warnings">\n${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('\n')}\n</ul>`;
 }
 
 function skippedTable(report: CompressionReport): string {

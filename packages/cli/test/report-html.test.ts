@@ -51,6 +51,7 @@ function report(layers: LayerReport[]): CompressionReport {
       ],
     },
     calibrationBatches: 4,
+    warnings: [],
     seconds: 3.5,
   };
 }
@@ -127,7 +128,22 @@ describe('renderReportHtml', () => {
     });
     expect(out).not.toContain('<h2>Accuracy</h2>');
     expect(out).not.toContain('<h2>Fine-tuning</h2>');
+    expect(out).not.toContain('<h2>Warnings</h2>');
     expect(out).toContain('<h2>Layers</h2>');
+  });
+
+  it('lists the warnings first, escaped, when there are any', () => {
+    const warned = report([layer('fc1', 100, 50)]);
+    warned.warnings = ["sigma: 'fc<1>' was calibrated on 3 input rows for 400 input dimensions"];
+    const out = renderReportHtml(warned, {
+      model: 'm',
+      decomposition: 'svd',
+      norm: 'sigma',
+      selector: 'rank-budget',
+    });
+    expect(out).toContain('<h2>Warnings</h2>');
+    expect(out).toContain('&#39;fc&lt;1&gt;&#39; was calibrated on 3 input rows');
+    expect(out.indexOf('<h2>Warnings</h2>')).toBeLessThan(out.indexOf('<h2>Settings</h2>'));
   });
 });
 

@@ -108,9 +108,15 @@ export async function compress(
   const metrics = new Map<string, Metric>();
   const sigmaMetrics = new Map<string, Metric>();
   const decomposed: DecomposedLayer[] = [];
+  const warnings: string[] = [];
   try {
     for (const { info } of layers) {
-      const normMetric = plugins.norm?.metric(info, calibration.normStats?.get(info.name));
+      const normStats = calibration.normStats?.get(info.name);
+      for (const message of plugins.norm?.diagnose?.(info, normStats) ?? []) {
+        warnings.push(message);
+        onProgress?.({ type: 'warning', step: 'calibrate', message });
+      }
+      const normMetric = plugins.norm?.metric(info, normStats);
       if (normMetric) metrics.set(info.name, normMetric);
       if (plugins.sigma) {
         const stats = calibration.reportNormStats?.get(info.name);
@@ -149,6 +155,7 @@ export async function compress(
       rankSelection: describeRanks(recipe.ranks),
       model: costs,
       calibrationBatches: calibration.batches,
+      warnings,
     });
     const compressed = await swapIn(model, layers, decomposed, recipe, result, step, onBatch);
     result.seconds = (performance.now() - started) / 1000;
@@ -171,7 +178,10 @@ function buildReport(
   layers: readonly TargetLayer[],
   selection: RankSelection,
   decomposed: readonly DecomposedLayer[],
-  context: Pick<CompressionReport, 'skipped' | 'norm' | 'rankSelection' | 'calibrationBatches'> & {
+  context: Pick<
+    CompressionReport,
+    'skipped' | 'norm' | 'rankSelection' | 'calibrationBatches' | 'warnings'
+  > & {
     model: Cost;
   },
 ): CompressionReport {

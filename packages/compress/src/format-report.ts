@@ -44,6 +44,10 @@ export function formatReport(report: CompressionReport): string {
     out.push('left dense:');
     for (const s of report.skipped) out.push(`  ${s.name}: ${s.reason}`);
   }
+  if (report.warnings.length > 0) {
+    out.push('warnings:');
+    for (const w of report.warnings) out.push(`  ${w}`);
+  }
   const acc = report.accuracy;
   if (acc) {
     const pct = (v: number) => `${(100 * v).toFixed(2)}%`;

@@ -12,14 +12,16 @@ export type Step =
 
 /**
  * What `onProgress` hears: each step starts and ends; calibration, fine-tuning and
- * evaluation report their batches, decomposition its layers, fine-tuning its epochs.
+ * evaluation report their batches, decomposition its layers, fine-tuning its epochs;
+ * a warning (also kept in the report) says what makes the result less trustworthy.
  */
 export type ProgressEvent =
   | { type: 'step-start'; step: Step }
   | { type: 'step-end'; step: Step; seconds: number }
   | { type: 'batch'; step: Step; batch: number; epoch?: number; loss?: number }
   | { type: 'layer'; step: Step; layer: string; index: number; count: number; seconds: number }
-  | { type: 'epoch'; step: Step; epoch: number; epochs: number; loss: number; accuracy?: number };
+  | { type: 'epoch'; step: Step; epoch: number; epochs: number; loss: number; accuracy?: number }
+  | { type: 'warning'; step: Step; message: string };
 
 export type OnProgress = (event: ProgressEvent) => void;
 

@@ -52,6 +52,8 @@ export interface CompressionReport {
   accuracy?: { before: number; after: number; fineTuned?: number };
   fineTune?: FineTuneResult;
   calibrationBatches: number;
+  /** What makes the result less trustworthy, each naming its layer and the fix (the norm's `diagnose`: too little calibration data). */
+  warnings: string[];
   seconds: number;
 }
 

@@ -73,6 +73,22 @@ describe('compress', () => {
     expect(report.total.model.after.params).toBe(model.numParameters());
   });
 
+  it('warns, in the report and as progress, of each layer whose Sigma the calibration leaves singular, and of no other', async () => {
+    const engine = testEngine();
+    const events: ProgressEvent[] = [];
+    // 32 images: conv2 sees 3,200 patches of 150 dims, fc1 32 rows of 400 and fc2 32 of 120.
+    const { report } = await compress(
+      engine,
+      lenet(engine),
+      budgetRecipe(engine, { onProgress: (e) => events.push(e) }),
+    );
+    expect(report.warnings).toHaveLength(2);
+    expect(report.warnings[0]).toContain("'fc1' was calibrated on 32 input rows for 400 input dimensions");
+    expect(report.warnings[1]).toContain("'fc2' was calibrated on 32 input rows for 120 input dimensions");
+    expect(events.flatMap((e) => (e.type === 'warning' ? [e.message] : []))).toEqual(report.warnings);
+    expect(formatReport(report)).toContain(`warnings:\n  ${report.warnings[0]}`);
+  });
+
   it('keeps the first conv and the classifier dense by default and reports why', async () => {
     const engine = testEngine();
     const model = lenet(engine);

@@ -4,6 +4,7 @@
  * gives the whitened metric `L` (`L L^T = Sigma`) under which a decomposition minimises
  * the layer's expected output error; `@lowrank/svd` turns it into SVD-Sigma.
  */
+export { calibrationWarnings } from './calibration-warnings.js';
 export { sigmaCollector } from './collector.js';
 export { patchLength } from './patches.js';
 export { sigma } from './plugin.js';

@@ -1,4 +1,5 @@
 import type { Engine, NormPlugin } from '@lowrank/core';
+import { calibrationWarnings } from './calibration-warnings.js';
 import { sigmaCollector } from './collector.js';
 import { type WhiteningOptions, whitening } from './whitening.js';
 
@@ -29,5 +30,6 @@ export function sigma(options: WhiteningOptions = {}): NormPlugin {
       }
       return whitening(registered, layer, stats, options).metric;
     },
+    diagnose: (layer, stats) => calibrationWarnings(layer, stats, options.centred ?? false),
   };
 }

@@ -53,6 +53,12 @@ export interface NormPlugin extends PluginBase<'norm'> {
   readonly needsCalibration?: boolean;
   collector(layers: readonly CalibrationLayer[]): Collector;
   metric(layer: LayerInfo, stats: unknown): Metric;
+  /**
+   * Warnings about a layer's statistics that leave its metric usable but less trustworthy,
+   * such as fewer calibration samples than the metric has dimensions. Each names the layer
+   * and says what to do; a pipeline shows them to the user.
+   */
+  diagnose?(layer: LayerInfo, stats: unknown): string[];
 }
 
 /** Whether `norm` needs calibration data: unless it says `needsCalibration: false`. */
