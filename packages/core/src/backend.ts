@@ -1,5 +1,5 @@
 import type { DataArray, DType } from './dtype.js';
-import type { KernelAttrs, KernelName } from './kernels.js';
+import type { KernelAttrs, KernelName, OptionalKernelAttrs, OptionalKernelName } from './kernels.js';
 import type { Shape } from './shape.js';
 
 /** An opaque handle to a backend-owned buffer. Backends keep a reference count per handle. */
@@ -35,6 +35,14 @@ export interface Backend {
     name: K,
     inputs: readonly TensorInfo[],
     attrs: KernelAttrs[K],
+  ): TensorInfo[];
+  /** Fused kernels this backend implements; core runs a composite of required kernels for the others. */
+  readonly optionalKernels?: ReadonlySet<OptionalKernelName>;
+  /** Runs one of `optionalKernels`. */
+  runOptionalKernel?<K extends OptionalKernelName>(
+    name: K,
+    inputs: readonly TensorInfo[],
+    attrs: OptionalKernelAttrs[K],
   ): TensorInfo[];
   /** Uploads `values` into a new buffer with reference count 1. `values` may be kept, do not mutate it afterwards. */
   write(values: DataArray, shape: Shape, dtype: DType): DataId;

@@ -1,10 +1,10 @@
 import { runBackward } from './autodiff/backward.js';
 import { type GradFn, GradNode, type SavedTensors } from './autodiff/node.js';
-import type { Backend } from './backend.js';
+import type { Backend, TensorInfo } from './backend.js';
 import { CpuBackend } from './backends/cpu/cpu-backend.js';
 import { SeededRandom } from './data/prng.js';
 import { allocArray, type DataArray, type DType, dtypeOf, isFloat } from './dtype.js';
-import type { KernelAttrs, KernelName } from './kernels.js';
+import type { KernelAttrs, KernelName, OptionalKernelAttrs, OptionalKernelName } from './kernels.js';
 import { type AnyPlugin, PluginRegistry } from './plugins.js';
 import { assertValidShape, formatShape, type Shape, sizeOf } from './shape.js';
 import { type NestedArray, Tensor } from './tensor.js';
@@ -182,10 +182,45 @@ export class Engine {
         `The '${this.backend.name}' backend has no kernel '${name}' (it implements: ${[...this.backend.kernels].join(', ')})`,
       );
     }
+    this.checkEngine(name, inputs);
+    return this.wrapOutputs(name, inputs, this.backend.runKernel(name, inputs, attrs), grad, save);
+  }
+
+  /** Whether the backend implements the optional (fused) kernel `name`. */
+  hasOptionalKernel(name: OptionalKernelName): boolean {
+    return this.backend.optionalKernels?.has(name) === true && this.backend.runOptionalKernel !== undefined;
+  }
+
+  /** `runKernel` for an optional kernel; check `hasOptionalKernel` first and run a composite where it is false. */
+  runOptionalKernel<K extends OptionalKernelName>(
+    name: K,
+    inputs: readonly Tensor[],
+    attrs: OptionalKernelAttrs[K],
+    grad?: GradFn,
+    save: SaveSpec = {},
+  ): Tensor[] {
+    if (!this.hasOptionalKernel(name)) {
+      throw new Error(
+        `The '${this.backend.name}' backend has no optional kernel '${name}'; run its composite`,
+      );
+    }
+    this.checkEngine(name, inputs);
+    return this.wrapOutputs(name, inputs, this.backend.runOptionalKernel!(name, inputs, attrs), grad, save);
+  }
+
+  private checkEngine(name: string, inputs: readonly Tensor[]): void {
     for (const t of inputs) {
       if (t.engine !== this) throw new Error(`${name}: tensor #${t.id} belongs to another engine`);
     }
-    const infos = this.backend.runKernel(name, inputs, attrs);
+  }
+
+  private wrapOutputs(
+    name: string,
+    inputs: readonly Tensor[],
+    infos: TensorInfo[],
+    grad: GradFn | undefined,
+    save: SaveSpec,
+  ): Tensor[] {
     const record = grad !== undefined && this.noGradDepth === 0 && inputs.some((t) => t.requiresGrad);
     const outputs = infos.map((info) =>
       this.makeTensor(info.dataId, info.shape, info.dtype, record && isFloat(info.dtype)),

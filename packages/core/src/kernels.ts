@@ -120,3 +120,24 @@ export interface KernelAttrs {
 }
 
 export type KernelName = keyof KernelAttrs;
+
+/**
+ * Fused kernels a backend may implement beside the required ones (`Backend.optionalKernels`).
+ * Each stands for a composite of required kernels, which core runs where a backend lacks it.
+ */
+export interface OptionalKernelAttrs {
+  /**
+   * Training-mode batch normalisation over every axis but 1 of x [N, C, ...]:
+   * x, weight [C], bias [C] (both present or both absent, as `affine`) -> y, batch mean [C],
+   * biased batch variance [C]; y = (x - mean) / sqrt(var + eps) * weight + bias.
+   */
+  batchNorm: { eps: number; affine: boolean };
+  /** dy, x, mean, var, weight [C] (when `affine`) -> dx, and dweight, dbias when `affine` (first order) */
+  batchNormGrad: { eps: number; affine: boolean };
+  /** x, w, bias [O] (one float dtype) -> conv2d(x, w) + bias per output channel, in one pass over y */
+  conv2dBias: Conv2dAttrs;
+  /** dy, x (same shape and float dtype) -> dy where x > 0, else dy * 0: relu's gradient, mul(dy, greater(x, 0)) */
+  reluGrad: Record<string, never>;
+}
+
+export type OptionalKernelName = keyof OptionalKernelAttrs;

@@ -1,3 +1,4 @@
+import { isFloat } from '../dtype.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { add, cast, mul, rsqrt, sub } from './elementwise.js';
@@ -40,9 +41,14 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
   return engine.tidy(() => {
     let m: Tensor;
     let v: Tensor;
+    let y: Tensor | null = null;
     if (training) {
-      m = mean(x, axes, true);
-      v = variance(x, axes, { keepDims: true, correction: 0 });
+      const fused = fusedBatchNorm(x, weight ?? null, bias ?? null, eps);
+      if (fused) [y, m, v] = fused;
+      else {
+        m = mean(x, axes, true);
+        v = variance(x, axes, { keepDims: true, correction: 0 });
+      }
       if (runningMean && runningVar) {
         const n = x.size / c;
         engine.noGrad(() => {
@@ -58,9 +64,45 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
       m = reshape(runningMean!, bshape);
       v = reshape(runningVar!, bshape);
     }
-    let y = mul(sub(x, m), rsqrt(add(v, eps)));
+    if (y) return y;
+    y = mul(sub(x, m), rsqrt(add(v, eps)));
     if (weight) y = mul(y, reshape(weight, bshape));
     if (bias) y = add(y, reshape(bias, bshape));
     return y;
   });
+}
+
+/**
+ * Training-mode batch norm as the backend's fused kernels: [y, mean [C], var [C]], or
+ * null where the backend lacks them or the dtypes are mixed (then the composite runs).
+ * The gradient flows through y only (mean and var feed the running statistics).
+ */
+function fusedBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor[] | null {
+  const engine = x.engine;
+  const affine = weight !== null && bias !== null;
+  if (
+    !engine.hasOptionalKernel('batchNorm') ||
+    !engine.hasOptionalKernel('batchNormGrad') ||
+    !isFloat(x.dtype) ||
+    (weight !== null) !== (bias !== null) ||
+    (affine && (weight.dtype !== x.dtype || bias.dtype !== x.dtype))
+  ) {
+    return null;
+  }
+  const attrs = { eps, affine };
+  return engine.runOptionalKernel(
+    'batchNorm',
+    affine ? [x, weight, bias] : [x],
+    attrs,
+    (dys, saved) => {
+      const [xs, w] = saved.inputs;
+      const [, m, v] = saved.outputs;
+      return engine.runOptionalKernel(
+        'batchNormGrad',
+        affine ? [dys[0], xs, m, v, w] : [dys[0], xs, m, v],
+        attrs,
+      );
+    },
+    { inputs: true, outputs: true },
+  );
 }

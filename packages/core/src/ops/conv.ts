@@ -1,7 +1,10 @@
+import type { GradFn } from '../autodiff/node.js';
+import { isFloat } from '../dtype.js';
 import type { Conv2dAttrs } from '../kernels.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { add } from './elementwise.js';
+import { sum } from './reduce.js';
 import { reshape } from './shape.js';
 
 export type Pair = number | readonly [number, number];
@@ -58,23 +61,32 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   checkConv(x, w, bias, attrs);
   const inputShape = [...x.shape];
   const filterShape = [...w.shape];
-  const convolve = (): Tensor =>
-    x.engine.runKernel(
-      'conv2d',
-      [x, w],
-      attrs,
-      (dys, saved, needed) => [
-        needed[0]
-          ? x.engine.runKernel('conv2dGradInput', [dys[0], saved.inputs[1]], { ...attrs, inputShape })[0]
-          : null,
-        needed[1]
-          ? x.engine.runKernel('conv2dGradFilter', [saved.inputs[0], dys[0]], { ...attrs, filterShape })[0]
-          : null,
-      ],
-      { inputs: true },
-    )[0];
-  if (!bias) return convolve();
-  return x.engine.tidy(() => add(convolve(), reshape(bias, [1, bias.size, 1, 1])));
+  const engine = x.engine;
+  const grads: GradFn = (dys, saved, needed) => [
+    needed[0]
+      ? engine.runKernel('conv2dGradInput', [dys[0], saved.inputs[1]], { ...attrs, inputShape })[0]
+      : null,
+    needed[1]
+      ? engine.runKernel('conv2dGradFilter', [saved.inputs[0], dys[0]], { ...attrs, filterShape })[0]
+      : null,
+    // the bias's gradient: dy summed over N, H, W
+    needed[2] ? sum(dys[0], [0, 2, 3]) : null,
+  ];
+  if (!bias) return engine.runKernel('conv2d', [x, w], attrs, grads, { inputs: true })[0];
+  if (
+    engine.hasOptionalKernel('conv2dBias') &&
+    isFloat(x.dtype) &&
+    w.dtype === x.dtype &&
+    bias.dtype === x.dtype
+  ) {
+    return engine.runOptionalKernel('conv2dBias', [x, w, bias], attrs, grads, { inputs: true })[0];
+  }
+  return engine.tidy(() =>
+    add(
+      engine.runKernel('conv2d', [x, w], attrs, grads, { inputs: true })[0],
+      reshape(bias, [1, bias.size, 1, 1]),
+    ),
+  );
 }
 
 function checkConv(x: Tensor, w: Tensor, bias: Tensor | null | undefined, a: Conv2dAttrs): void {

@@ -1,4 +1,4 @@
-import type { DType } from '../dtype.js';
+import { type DType, isFloat } from '../dtype.js';
 import type { BinaryOp, UnaryOp } from '../kernels.js';
 import { broadcastedAxes, broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -129,7 +129,15 @@ export const round = (x: Tensor): Tensor => unary('round', x);
 export const erf = (x: Tensor): Tensor =>
   unary('erf', x, (dy, x) => mul(dy, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
 /** max(x, 0); the gradient at 0 is 0. */
-export const relu = (x: Tensor): Tensor => unary('relu', x, (dy, x) => mul(dy, greater(x, 0)));
+export const relu = (x: Tensor): Tensor => unary('relu', x, reluGrad);
+
+/** mul(dy, greater(x, 0)), as one fused kernel where the backend has it. */
+function reluGrad(dy: Tensor, x: Tensor): Tensor {
+  const engine = dy.engine;
+  if (engine.hasOptionalKernel('reluGrad') && dy.dtype === x.dtype && isFloat(dy.dtype))
+    return engine.runOptionalKernel('reluGrad', [dy, x], {})[0];
+  return mul(dy, greater(x, 0));
+}
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, (dy, _x, y) => mul(dy, mul(y, sub(1, y))));
 export const tanh = (x: Tensor): Tensor => unary('tanh', x, (dy, _x, y) => mul(dy, sub(1, square(y))));
 /** GELU with the exact erf form, x * Phi(x), as PyTorch's default. */

@@ -22,16 +22,18 @@ function floats(a: DataArray, b: DataArray, op: string): [FloatArray, FloatArray
   return [a, b];
 }
 
+/** conv2d(x, w), plus `bias` [O] per output channel when given (of the dtype of x and w). */
 export function forward(
   x: DataArray,
   xShape: Shape,
   w: DataArray,
   wShape: Shape,
   attrs: Conv2dAttrs,
+  bias: FloatArray | null = null,
 ): [FloatArray, number[]] {
   const [fx, fw] = floats(x, w, 'conv2d');
   const outShape = conv2dOutputShape(xShape as Shape4, wShape as Shape4, attrs);
-  return [conv2dForward(fx, xShape as Shape4, fw, wShape as Shape4, attrs), outShape];
+  return [conv2dForward(fx, xShape as Shape4, fw, wShape as Shape4, attrs, bias), outShape];
 }
 
 export function gradInput(

@@ -1,7 +1,8 @@
 import type { Backend, BackendMemory, DataId, TensorInfo } from '../../backend.js';
-import { type DataArray, type DType, promoteTypes } from '../../dtype.js';
-import type { KernelAttrs, KernelName } from '../../kernels.js';
+import { type DataArray, type DType, type FloatArray, promoteTypes } from '../../dtype.js';
+import type { KernelAttrs, KernelName, OptionalKernelAttrs, OptionalKernelName } from '../../kernels.js';
 import { type Shape, sizeOf } from '../../shape.js';
+import { batchNormBackward, batchNormForward } from './batch-norm.js';
 import { CpuBuffer } from './buffer.js';
 import * as conv from './conv.js';
 import * as ew from './elementwise.js';
@@ -16,6 +17,11 @@ type Impl<K extends KernelName> = (
   attrs: KernelAttrs[K],
   cpu: CpuBackend,
 ) => TensorInfo[];
+type OptionalImpl<K extends OptionalKernelName> = (
+  inputs: readonly TensorInfo[],
+  attrs: OptionalKernelAttrs[K],
+  cpu: CpuBackend,
+) => TensorInfo[];
 
 /**
  * The embedded default backend: plain TypeScript on typed arrays, every kernel,
@@ -26,6 +32,9 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly dtypes: readonly DType[] = ['float32', 'float64', 'int32'];
   readonly kernels: ReadonlySet<KernelName> = new Set(Object.keys(KERNELS) as KernelName[]);
+  readonly optionalKernels: ReadonlySet<OptionalKernelName> = new Set(
+    Object.keys(OPTIONAL_KERNELS) as OptionalKernelName[],
+  );
   private liveBuffers = 0;
   private liveBytes = 0;
 
@@ -36,6 +45,16 @@ export class CpuBackend implements Backend {
   ): TensorInfo[] {
     const impl = KERNELS[name] as Impl<K> | undefined;
     if (!impl) throw new Error(`cpu backend: no kernel '${name}'`);
+    return impl(inputs, attrs, this);
+  }
+
+  runOptionalKernel<K extends OptionalKernelName>(
+    name: K,
+    inputs: readonly TensorInfo[],
+    attrs: OptionalKernelAttrs[K],
+  ): TensorInfo[] {
+    const impl = OPTIONAL_KERNELS[name] as OptionalImpl<K> | undefined;
+    if (!impl) throw new Error(`cpu backend: no optional kernel '${name}'`);
     return impl(inputs, attrs, this);
   }
 
@@ -228,4 +247,55 @@ const KERNELS: { [K in KernelName]: Impl<K> } = {
       inputShape,
     ),
   ],
+};
+
+const OPTIONAL_KERNELS: { [K in OptionalKernelName]: OptionalImpl<K> } = {
+  conv2dBias: ([x, w, bias], attrs, cpu) => [
+    out(
+      cpu,
+      ...conv.forward(
+        cpu.values(x.dataId),
+        x.shape,
+        cpu.values(w.dataId),
+        w.shape,
+        attrs,
+        cpu.values(bias.dataId) as FloatArray,
+      ),
+    ),
+  ],
+  reluGrad: ([dy, x], _attrs, cpu) => [
+    cpu.output(ew.reluGrad(cpu.values(dy.dataId), cpu.values(x.dataId), dy.dtype), dy.shape, dy.dtype),
+  ],
+  batchNorm: ([x, weight, bias], { eps, affine }, cpu) => {
+    const r = batchNormForward(
+      cpu.values(x.dataId),
+      x.shape,
+      x.dtype,
+      affine ? cpu.values(weight.dataId) : null,
+      affine ? cpu.values(bias.dataId) : null,
+      eps,
+    );
+    const channels = [x.shape[1]];
+    return [
+      cpu.output(r.y, x.shape, x.dtype),
+      cpu.output(r.mean, channels, x.dtype),
+      cpu.output(r.variance, channels, x.dtype),
+    ];
+  },
+  batchNormGrad: ([dy, x, mean, variance, weight], { eps, affine }, cpu) => {
+    const r = batchNormBackward(
+      cpu.values(dy.dataId),
+      cpu.values(x.dataId),
+      x.shape,
+      x.dtype,
+      cpu.values(mean.dataId),
+      cpu.values(variance.dataId),
+      affine ? cpu.values(weight.dataId) : null,
+      eps,
+    );
+    const dx = cpu.output(r.dx, x.shape, x.dtype);
+    if (!affine) return [dx];
+    const channels = [x.shape[1]];
+    return [dx, cpu.output(r.dweight, channels, x.dtype), cpu.output(r.dbias, channels, x.dtype)];
+  },
 };

@@ -7,7 +7,7 @@ import {
   type BinaryLoops,
   type UnaryLoop,
 } from './arithmetic-loops.js';
-import { forEachRow } from './strided.js';
+import { coalesceAxes, forEachRow } from './strided.js';
 
 type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
@@ -141,10 +141,10 @@ export function binary(
   else if (b.length === 1 && out.length === a.length) loops.scalarB(a, b[0], out);
   else if (a.length === 1 && out.length === b.length) loops.scalarA(a[0], b, out);
   else {
-    const sa = broadcastStrides(aShape, shape);
-    const sb = broadcastStrides(bShape, shape);
-    const last = shape.length - 1;
-    forEachRow(shape, [sa, sb], (o, [ia, ib], n) =>
+    const walk = coalesceAxes(shape, [broadcastStrides(aShape, shape), broadcastStrides(bShape, shape)]);
+    const [sa, sb] = walk.strides;
+    const last = walk.shape.length - 1;
+    forEachRow(walk.shape, walk.strides, (o, [ia, ib], n) =>
       loops.strided(a, ia, sa[last] ?? 0, b, ib, sb[last] ?? 0, out, o, n),
     );
   }
@@ -165,10 +165,13 @@ export function where(
     dtype,
     shape.reduce((p, d) => p * d, 1),
   );
-  const strides = [cShape, aShape, bShape].map((s) => broadcastStrides(s, shape));
-  const last = shape.length - 1;
-  const [sc, sa, sb] = strides.map((s) => s[last] ?? 0);
-  forEachRow(shape, strides, (o, [ic, ia, ib], n) => {
+  const walk = coalesceAxes(
+    shape,
+    [cShape, aShape, bShape].map((s) => broadcastStrides(s, shape)),
+  );
+  const last = walk.shape.length - 1;
+  const [sc, sa, sb] = walk.strides.map((s) => s[last] ?? 0);
+  forEachRow(walk.shape, walk.strides, (o, [ic, ia, ib], n) => {
     for (let i = 0; i < n; i++) out[o + i] = c[ic + i * sc] !== 0 ? a[ia + i * sa] : b[ib + i * sb];
   });
   return { values: out, shape };
@@ -178,5 +181,12 @@ export function cast(x: DataArray, dtype: DType): DataArray {
   const out = allocArray(dtype, x.length);
   if (dtype === 'int32') for (let i = 0; i < x.length; i++) out[i] = Math.trunc(x[i]);
   else out.set(x);
+  return out;
+}
+
+/** relu's gradient in one pass; dy * 0 (not 0) where x <= 0 keeps mul(dy, mask)'s NaN and -0. */
+export function reluGrad(dy: DataArray, x: DataArray, dtype: DType): DataArray {
+  const out = allocArray(dtype, dy.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i] > 0 ? dy[i] : dy[i] * 0;
   return out;
 }

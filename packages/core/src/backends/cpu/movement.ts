@@ -1,6 +1,6 @@
 import { allocArray, type DataArray, type DType, dtypeOf } from '../../dtype.js';
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from '../../shape.js';
-import { forEachRow } from './strided.js';
+import { coalesceAxes, forEachRow } from './strided.js';
 
 function like(x: DataArray, size: number): DataArray {
   return allocArray(dtypeOf(x), size);
@@ -9,10 +9,12 @@ function like(x: DataArray, size: number): DataArray {
 /** Copies `x` read through `strides` (one per output axis) into a contiguous array of `shape`. */
 export function gatherStrided(x: DataArray, shape: Shape, strides: readonly number[], base = 0): DataArray {
   const out = like(x, sizeOf(shape));
-  const inner = strides[strides.length - 1] ?? 0;
-  forEachRow(shape, [strides], (o, [i], n) => {
+  const walk = coalesceAxes(shape, [strides]);
+  const inner = walk.strides[0][walk.shape.length - 1] ?? 0;
+  forEachRow(walk.shape, walk.strides, (o, [i], n) => {
     const start = base + i;
     if (inner === 1) for (let j = 0; j < n; j++) out[o + j] = x[start + j];
+    else if (inner === 0) out.fill(x[start], o, o + n);
     else for (let j = 0; j < n; j++) out[o + j] = x[start + j * inner];
   });
   return out;

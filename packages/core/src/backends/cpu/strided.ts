@@ -40,3 +40,33 @@ export function permutedStrides(shape: Shape, perm: readonly number[]): number[]
   const strides = stridesOf(shape);
   return perm.map((p) => strides[p]);
 }
+
+/**
+ * The same walk over fewer, longer axes: size-1 axes dropped and neighbours merged where
+ * every input steps through them as one axis (its stride on the outer one is the inner
+ * stride times the inner size, 0 and 0 included). A per-channel operand of [N, C, H, W]
+ * then walks rows of H * W instead of W.
+ */
+export function coalesceAxes(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  shape.forEach((d, axis) => {
+    if (d === 1) return;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, j) => s[axis] * d === outStrides[j][last])) {
+      outShape[last] *= d;
+      strides.forEach((s, j) => {
+        outStrides[j][last] = s[axis];
+      });
+    } else {
+      outShape.push(d);
+      strides.forEach((s, j) => {
+        outStrides[j].push(s[axis]);
+      });
+    }
+  });
+  return { shape: outShape, strides: outStrides };
+}

@@ -32,6 +32,7 @@ export function pool2dOutputShape(xShape: Shape4, p: Pool2dParams): [number, num
 export function maxPool2dForward(x: FloatArray, xShape: Shape4, p: Pool2dParams): MaxPoolResult {
   const win = window2d(1, xShape[2], xShape[3], p);
   const planes = xShape[0] * xShape[1];
+  if (isPlain2x2(win)) return maxPool2x2(x, planes, win);
   const { height: H, width: W, outH, outW } = win;
   const y = allocLike(x, planes * outH * outW);
   const argmax = new Int32Array(planes * outH * outW);
@@ -65,6 +66,60 @@ export function maxPool2dForward(x: FloatArray, xShape: Shape4, p: Pool2dParams)
   return { y, argmax };
 }
 
+/** A 2x2 window with stride 2 and no dilation whose every window lies inside the image (no padding reached). */
+function isPlain2x2(w: Window2d): boolean {
+  return (
+    w.kernelH === 2 &&
+    w.kernelW === 2 &&
+    w.strideH === 2 &&
+    w.strideW === 2 &&
+    w.padTop === 0 &&
+    w.padLeft === 0 &&
+    w.dilationH === 1 &&
+    w.dilationW === 1 &&
+    2 * w.outH <= w.height &&
+    2 * w.outW <= w.width
+  );
+}
+
+/** maxPool2dForward's loop written out for `isPlain2x2` windows, with the same tie and NaN rules. */
+function maxPool2x2(x: FloatArray, planes: number, win: Window2d): MaxPoolResult {
+  const { height: H, width: W, outH, outW } = win;
+  const y = allocLike(x, planes * outH * outW);
+  const argmax = new Int32Array(planes * outH * outW);
+  let q = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      const top = 2 * oh * W;
+      for (let ow = 0; ow < outW; ow++, q++) {
+        // row-major window order: the first maximum wins a tie, a NaN wins over numbers
+        const at = top + 2 * ow;
+        let best = x[base + at];
+        let arg = at;
+        let v = x[base + at + 1];
+        if (v > best || Number.isNaN(v)) {
+          best = v;
+          arg = at + 1;
+        }
+        v = x[base + at + W];
+        if (v > best || Number.isNaN(v)) {
+          best = v;
+          arg = at + W;
+        }
+        v = x[base + at + W + 1];
+        if (v > best || Number.isNaN(v)) {
+          best = v;
+          arg = at + W + 1;
+        }
+        y[q] = best;
+        argmax[q] = arg;
+      }
+    }
+  }
+  return { y, argmax };
+}
+
 /**
  * dx: each dy added at its argmax in its plane; the backward of both max pools. dy and
  * argmax are [N, C, Ho, Wo] (any Ho * Wo), dx is [N, C, H, W].
@@ -74,9 +129,12 @@ export function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, xShape: Sh
   const plane = xShape[2] * xShape[3];
   const perPlane = dy.length / planes;
   const dx = allocLike(dy, planes * plane);
-  for (let q = 0; q < dy.length; q++) {
-    const at = argmax[q];
-    if (at >= 0) dx[Math.floor(q / perPlane) * plane + at] += dy[q];
+  for (let p = 0, q = 0; p < planes; p++) {
+    const base = p * plane;
+    for (const end = q + perPlane; q < end; q++) {
+      const at = argmax[q];
+      if (at >= 0) dx[base + at] += dy[q];
+    }
   }
   return dx;
 }
