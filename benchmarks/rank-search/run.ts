@@ -1,21 +1,30 @@
 /**
  * Rank search at equal compression (issue #7): the reference ResNet-8 on Fashion-MNIST,
  * every Conv2d of its blocks (all convs but the stem) Tucker2-decomposed at the ranks of
- * three selectors for 2x fewer params over those layers: uniform (`rank-budget`), LWIQ
- * (`rank-lwiq`) and RENE (`rank-rene`, its searched ranks scaled by one common factor onto
- * the budget). Each arm is evaluated without fine-tuning and after the same short
- * fine-tune (`L_ce + lambda L_diss`, Adam, the same images, steps and settings for every
+ * four selectors for 2x fewer params over those layers: uniform (`rank-budget`), LWIQ
+ * (`rank-lwiq`) scoring layers by proxy accuracy and by proxy accuracy gain, and RENE
+ * (`rank-rene`, its searched ranks scaled by one common factor onto the budget). RENE keeps
+ * some layers dense and so saves fewer MACs than the others at the same params; a fifth
+ * arm, uniform at RENE's MACs (`flops-reduction` budget), compares them at equal MACs.
+ * Each arm is evaluated without fine-tuning and after the same fine-tune (`L_ce + lambda
+ * L_diss`, Adam with a cosine schedule, the same images, epochs and settings for every
  * arm). Prints a table and writes results/rank-search.json.
  *
  *   pnpm --filter @lowrank/benchmarks bench:rank-search [--data full|bundled] [--model PATH] [--quick]
+ *     [--only uniform,lwiq-accuracy,lwiq-gain,rene,uniform-rene-macs] [--fine-tune-seed N]
  *
- * `--quick` checks the pipeline in a minute or two (2 search and 2 fine-tune steps, 250
- * test images) and writes nothing.
+ * `--quick` checks the pipeline in a few minutes (2 search and 2 fine-tune steps, 250
+ * test images). `--only` runs a subset of the arms (uniform always among them) and
+ * `--fine-tune-seed` shuffles the fine-tune batches with another seed (default 1): with
+ * them one can see how much the fine-tuned accuracies move with the batch order. These
+ * check runs print their tables and write nothing.
  *
- * Test accuracy is on the full 10,000-image test set when it is installed (`--data full`,
- * the default), else on the bundled 1,000 (flagged in the results). Calibration (LWIQ),
- * RENE's validation batches and the fine-tune use the bundled 6,000 training images:
- * images 5,000..5,999 calibrate and validate, the fine-tune draws from 0..4,999.
+ * Test accuracy is on the full 10,000-image test set (`--data full`, the default; the run
+ * stops when it is not installed) or, with `--data bundled`, on the bundled 1,000. The
+ * table gives one standard error of each accuracy and, against uniform, the paired
+ * standard error of the difference (the same test images for every arm). Calibration
+ * (LWIQ), RENE's validation batches and the fine-tune use the bundled 6,000 training
+ * images: images 5,000..5,999 calibrate and validate, the fine-tune passes over 0..4,999.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +56,8 @@ import { rankBudget } from '@lowrank/rank-budget';
 import { lwiq } from '@lowrank/rank-lwiq';
 import { MixtureLayer, type ReneSelection, reneSearch, type ValidationBatch } from '@lowrank/rank-rene';
 import { type Tucker2Plugin, tucker2 } from '@lowrank/tucker2';
-import { testAccuracy } from '../common/accuracy.js';
+import { accuracyOf, accuracyStandardError, pairedStandardError } from './standard-error.js';
+import { testHits } from './test-hits.js';
 
 /** The reference weights, or `--model PATH`. */
 const MODEL =
@@ -61,7 +71,7 @@ const BUDGET: Budget = { kind: 'ratio', value: 2 };
 /** Images 5,000..5,999 of the bundled training set: LWIQ calibration and RENE's validation batches. */
 const HELD_OUT = { start: 5000, count: 1000 };
 
-/** The search settings; chosen so that the whole run stays near 20 minutes on 2 shared cores. */
+/** The search settings; chosen so that the search takes a few minutes on 2 shared cores. */
 const RENE = {
   interval: 10,
   factor: 10,
@@ -75,8 +85,12 @@ const RENE = {
   candidateHooiIterations: 10,
   seed: 0,
 };
-/** The fine-tune every arm gets: `L_ce + lambda (sum ‖W - What‖^2 + sum_i mean (O_i - D_i)^2)`. */
-const FINE_TUNE = { steps: 10, batchSize: 100, lr: 5e-4, lambda: 0.1, seed: 1, images: 5000 };
+/**
+ * The fine-tune every arm gets: `L_ce + lambda (sum ‖W - What‖^2 + sum_i mean (O_i - D_i)^2)`,
+ * `epochs` full passes over `images` training images (a new shuffle each epoch), Adam with
+ * the learning rate annealed from `lr` to 0 by a cosine over all steps.
+ */
+const FINE_TUNE = { epochs: 2, batchSize: 100, lr: 1e-3, lambda: 0.1, seed: 1, images: 5000 };
 
 interface Layer {
   info: LayerInfo;
@@ -84,13 +98,32 @@ interface Layer {
   childName: string;
 }
 
+/** An accuracy difference to the uniform arm on the same test images, with its paired standard error. */
+interface Difference {
+  difference: number;
+  standardError: number;
+}
+
 interface Arm {
   selector: string;
+  budget: Budget;
   ranks: Record<string, number[] | 'dense'>;
-  /** Params and MACs of the compressed layers, before and after, and their ratio. */
-  layers: { before: number; after: number; ratio: number; macsBefore: number; macsAfter: number };
+  /** Params and MACs of the compressed layers, before and after, and their ratios. */
+  layers: {
+    before: number;
+    after: number;
+    ratio: number;
+    macsBefore: number;
+    macsAfter: number;
+    macsRatio: number;
+  };
   model: { params: number; ratio: number };
-  accuracy: { noFineTune: number; fineTuned: number };
+  accuracy: {
+    noFineTune: number;
+    fineTuned: number;
+    standardError: { noFineTune: number; fineTuned: number };
+    minusUniform: { noFineTune: Difference; fineTuned: Difference };
+  };
   seconds: { select: number; fineTune: number };
   detail: unknown;
 }
@@ -141,8 +174,10 @@ function conv(model: nn.Module, name: string): nn.Conv2d {
  * Fine-tunes the factors (and every other parameter) of `student`, whose compressed layers
  * are single-candidate mixtures computing with `reconstruct(factors)`, against the dense
  * `teacher`: `L_ce + lambda L_diss` with `L_diss = sum_i ‖W_i - What_i‖^2 + sum_i
- * mean((O_i(x) - D_i(x))^2)` (RENE's fine-tuning loss). Batch norms keep their running
- * statistics (eval mode): a short fine-tune on few batches would only make them noisier.
+ * mean((O_i(x) - D_i(x))^2)` (RENE's fine-tuning loss), for `steps` Adam steps over whole
+ * epochs of `FINE_TUNE.images` images, the learning rate on a cosine from `FINE_TUNE.lr` to
+ * 0. Batch norms keep their running statistics (eval mode): re-estimating them from 5,000
+ * images would add noise of its own, and every arm is treated alike.
  */
 function fineTune(
   engine: Engine,
@@ -151,10 +186,12 @@ function fineTune(
   layers: readonly Layer[],
   mixtures: readonly MixtureLayer[],
   train: FashionMnist,
+  steps: number,
 ): void {
   for (const m of mixtures) m.logits.requireGrad(false);
   const params = student.parameters().filter((p) => p.requiresGrad);
   const opt = new optim.Adam(params, { lr: FINE_TUNE.lr });
+  const scheduler = new optim.LrScheduler(opt, optim.cosineSchedule({ base: FINE_TUNE.lr, total: steps }));
   const teacherOut = new Map<string, Tensor>();
   const diss: Tensor[] = [];
   const removers = [
@@ -172,35 +209,47 @@ function fineTune(
   ];
   const weights = layers.map((l) => conv(teacher, l.info.name).weight);
   student.eval();
+  const started = performance.now();
   try {
     let step = 0;
-    for (const b of batches({
-      images: train.images,
-      labels: train.labels,
-      count: FINE_TUNE.images,
-      sampleShape: SAMPLE_SHAPE,
-      batchSize: FINE_TUNE.batchSize,
-      shuffle: true,
-      seed: FINE_TUNE.seed,
-      normalize: FASHION_MNIST_NORMALIZATION,
-    })) {
-      if (step++ >= FINE_TUNE.steps) break;
-      engine.tidy(() => {
-        const x = engine.fromData(b.x, b.xShape);
-        engine.noGrad(() => engine.tidy(() => teacher.call(x)));
-        const ce = crossEntropy(student.call(x), engine.fromData(b.y, [b.size]));
-        let dissLoss: Tensor = diss.reduce((a, t) => add(a, t));
-        for (const [i, m] of mixtures.entries()) {
-          dissLoss = add(dissLoss, sum(square(sub(weights[i], m.mixedWeight()))));
+    for (let epoch = 0; step < steps; epoch++) {
+      for (const b of batches({
+        images: train.images,
+        labels: train.labels,
+        count: FINE_TUNE.images,
+        sampleShape: SAMPLE_SHAPE,
+        batchSize: FINE_TUNE.batchSize,
+        shuffle: true,
+        seed: FINE_TUNE.seed + epoch,
+        normalize: FASHION_MNIST_NORMALIZATION,
+      })) {
+        if (step >= steps) break;
+        const [ceValue, dissValue] = engine.tidy(() => {
+          const x = engine.fromData(b.x, b.xShape);
+          engine.noGrad(() => engine.tidy(() => teacher.call(x)));
+          const ce = crossEntropy(student.call(x), engine.fromData(b.y, [b.size]));
+          let dissLoss: Tensor = diss.reduce((a, t) => add(a, t));
+          for (const [i, m] of mixtures.entries()) {
+            dissLoss = add(dissLoss, sum(square(sub(weights[i], m.mixedWeight()))));
+          }
+          const loss = add(ce, mul(dissLoss, FINE_TUNE.lambda));
+          opt.zeroGrad();
+          loss.backward();
+          opt.step();
+          for (const t of [...teacherOut.values(), ...diss]) t.dispose();
+          teacherOut.clear();
+          diss.length = 0;
+          return [ce.itemSync(), dissLoss.itemSync()];
+        });
+        scheduler.step();
+        step++;
+        if (step === 1 || step % 10 === 0 || step === steps) {
+          const seconds = (performance.now() - started) / 1000;
+          console.log(
+            `  fine-tune epoch ${epoch + 1} step ${step}/${steps}: L_ce ${ceValue.toFixed(3)}, L_diss ${dissValue.toFixed(3)} (${(seconds / step).toFixed(2)} s/step)`,
+          );
         }
-        const loss = add(ce, mul(dissLoss, FINE_TUNE.lambda));
-        opt.zeroGrad();
-        loss.backward();
-        opt.step();
-        for (const t of [...teacherOut.values(), ...diss]) t.dispose();
-        teacherOut.clear();
-        diss.length = 0;
-      });
+      }
     }
   } finally {
     for (const remove of removers) remove();
@@ -224,22 +273,29 @@ function replaceLayers(
 async function main(): Promise<void> {
   const started = performance.now();
   const quick = process.argv.includes('--quick');
+  const only = argValue('--only')?.split(',');
+  const seedArg = argValue('--fine-tune-seed');
+  if (seedArg !== undefined) {
+    const seed = Number(seedArg);
+    if (!Number.isSafeInteger(seed)) throw new Error(`--fine-tune-seed: an integer, not '${seedArg}'`);
+    FINE_TUNE.seed = seed;
+  }
+  // Checks (quick, a subset of arms, another shuffle seed) print their table but keep the results file.
+  const check = quick || only !== undefined || seedArg !== undefined;
   if (quick) Object.assign(RENE, { warmupSteps: 1, searchSteps: 2 });
-  if (quick) Object.assign(FINE_TUNE, { steps: 2 });
+  const fineTuneSteps = quick ? 2 : FINE_TUNE.epochs * Math.ceil(FINE_TUNE.images / FINE_TUNE.batchSize);
   const dataKind = argValue('--data') ?? 'full';
   if (dataKind !== 'bundled' && dataKind !== 'full')
     throw new Error(`--data: 'bundled' or 'full', not '${dataKind}'`);
   const decomposition: Tucker2Plugin = tucker2();
   const engine = createEngine({ seed: 0 }).use(decomposition);
-  let testSource = dataKind;
   let test: FashionMnist;
   try {
     test = await loadFashionMnist({ source: dataKind, split: 'test' });
   } catch (e) {
-    if (dataKind !== 'full') throw e;
-    console.log(`full test set unavailable (${(e as Error).message}); using the bundled 1,000 images`);
-    testSource = 'bundled (full set unavailable)';
-    test = await loadFashionMnist({ source: 'bundled', split: 'test' });
+    throw new Error(
+      `rank-search: the ${dataKind} Fashion-MNIST test set could not be loaded (${(e as Error).message}); install it or pass --data bundled for the bundled 1,000 images`,
+    );
   }
   if (quick) test = slice(test, 0, 250);
   const train = await loadFashionMnist({ source: 'bundled', split: 'train' });
@@ -253,6 +309,7 @@ async function main(): Promise<void> {
     .map(([name, m]) => m.addForwardHook((_, xs) => sizes.set(name, [xs[0].shape[2], xs[0].shape[3]])));
   engine.noGrad(() => engine.tidy(() => teacher.call(engine.zeros([1, ...SAMPLE_SHAPE]))));
   for (const remove of removers) remove();
+  // Forward order (c1, c2, shortcut of each block): LWIQ's 'gain' scores follow it.
   const layers: Layer[] = teacher
     .namedModules()
     .filter(([name]) => BLOCK_CONV.test(name))
@@ -266,9 +323,11 @@ async function main(): Promise<void> {
     });
   const totalParams = teacher.numParameters();
   const layerParams = layers.reduce((s, l) => s + denseCost(l.info).params, 0);
-  const denseAccuracy = testAccuracy(engine, teacher, test);
+  const layerMacs = layers.reduce((s, l) => s + denseCost(l.info).flops, 0);
+  const denseHits = testHits(engine, teacher, test);
+  const denseAccuracy = accuracyOf(denseHits);
   console.log(
-    `ResNet-8: ${totalParams} params, ${layerParams} in the ${layers.length} compressed convs; dense accuracy ${denseAccuracy.toFixed(4)} on ${test.count} test images (${testSource})`,
+    `ResNet-8: ${totalParams} params, ${layerParams} in the ${layers.length} compressed convs; dense accuracy ${denseAccuracy.toFixed(4)} ± ${accuracyStandardError(denseHits).toFixed(4)} on ${test.count} test images (${dataKind})`,
   );
 
   const context = {
@@ -279,57 +338,92 @@ async function main(): Promise<void> {
   const validation = tensorBatches(engine, heldOut, RENE.validationBatch);
   const calibration = tensorBatches(engine, heldOut, 100);
 
-  const selectors: { name: string; select: () => Promise<{ selection: RankSelection; detail: unknown }> }[] =
-    [
-      {
-        name: 'uniform (rank-budget)',
-        select: async () => {
-          const s = await rankBudget().select(context, BUDGET);
-          return { selection: s, detail: { fraction: s.fraction } };
-        },
-      },
-      {
-        name: 'LWIQ (rank-lwiq)',
-        select: async () => {
-          const plugin = lwiq();
-          const model = await loadModel(engine);
-          const collector = plugin.collector(
-            layers.map((l) => ({ info: l.info, module: model.getModule(l.info.name) })),
-          );
-          await calibrate(model, [collector], calibration);
-          const s = await plugin.select({ ...context, stats: collector.statistics() }, BUDGET);
-          return { selection: s, detail: { kappa: s.kappa, scores: s.scores } };
-        },
-      },
-      {
-        name: 'RENE (rank-rene)',
-        select: async () => {
-          const model = await loadModel(engine);
-          const s: ReneSelection = await reneSearch(engine, model, {
-            ...RENE,
-            decomposition,
-            layers: layers.map((l) => l.info.name),
-            validation,
-            budget: BUDGET,
-            decomposeOptions: { maxIterations: RENE.candidateHooiIterations },
-            onProgress: (p) => {
-              const line = `  RENE stage ${p.stage + 1} (s=${p.interval}) ${p.phase} ${p.step}/${p.steps}: weight error ${p.weightError.toFixed(3)}, L_r ${p.rankLoss.toFixed(3)}${p.validationLoss === undefined ? '' : `, L_val ${p.validationLoss.toFixed(3)}`}`;
-              if (p.step === p.steps || p.step % 10 === 0) console.log(line);
-            },
-          });
-          const unscaled = s.search.map((l) => l.searched);
-          return {
-            selection: s,
-            detail: { search: s.search, scale: s.scale, searchedScalarRanks: unscaled },
-          };
-        },
-      },
-    ];
-
+  const lwiqArm = async (score: 'accuracy' | 'gain') => {
+    const plugin = lwiq({ score });
+    const model = await loadModel(engine);
+    const collector = plugin.collector(
+      layers.map((l) => ({ info: l.info, module: model.getModule(l.info.name) })),
+    );
+    await calibrate(model, [collector], calibration);
+    const s = await plugin.select({ ...context, stats: collector.statistics() }, BUDGET);
+    return { selection: s, detail: { kappa: s.kappa, scores: s.scores } };
+  };
   const arms: Arm[] = [];
-  for (const { name, select } of selectors) {
+  const selectors: {
+    key: string;
+    name: string;
+    budget: () => Budget;
+    select: (budget: Budget) => Promise<{ selection: RankSelection; detail: unknown }>;
+  }[] = [
+    {
+      key: 'uniform',
+      name: 'uniform (rank-budget)',
+      budget: () => BUDGET,
+      select: async (budget) => {
+        const s = await rankBudget().select(context, budget);
+        return { selection: s, detail: { fraction: s.fraction } };
+      },
+    },
+    {
+      key: 'lwiq-accuracy',
+      name: 'LWIQ, accuracy score',
+      budget: () => BUDGET,
+      select: () => lwiqArm('accuracy'),
+    },
+    { key: 'lwiq-gain', name: 'LWIQ, gain score', budget: () => BUDGET, select: () => lwiqArm('gain') },
+    {
+      key: 'rene',
+      name: 'RENE (rank-rene)',
+      budget: () => BUDGET,
+      select: async (budget) => {
+        const model = await loadModel(engine);
+        const s: ReneSelection = await reneSearch(engine, model, {
+          ...RENE,
+          decomposition,
+          layers: layers.map((l) => l.info.name),
+          validation,
+          budget,
+          decomposeOptions: { maxIterations: RENE.candidateHooiIterations },
+          onProgress: (p) => {
+            const line = `  RENE stage ${p.stage + 1} (s=${p.interval}) ${p.phase} ${p.step}/${p.steps}: weight error ${p.weightError.toFixed(3)}, L_r ${p.rankLoss.toFixed(3)}${p.validationLoss === undefined ? '' : `, L_val ${p.validationLoss.toFixed(3)}`}`;
+            if (p.step === p.steps || p.step % 10 === 0) console.log(line);
+          },
+        });
+        const unscaled = s.search.map((l) => l.searched);
+        return {
+          selection: s,
+          detail: { search: s.search, scale: s.scale, searchedScalarRanks: unscaled },
+        };
+      },
+    },
+    {
+      // At least RENE's MACs reduction: the same compute as RENE, more params.
+      key: 'uniform-rene-macs',
+      name: "uniform at RENE's MACs",
+      budget: () => {
+        const rene = arms.find((a) => a.selector === 'RENE (rank-rene)') as Arm;
+        return { kind: 'flops-reduction', value: rene.layers.macsRatio };
+      },
+      select: async (budget) => {
+        const s = await rankBudget().select(context, budget);
+        return { selection: s, detail: { fraction: s.fraction } };
+      },
+    },
+  ];
+
+  const hitsOf = new Map<string, { noFineTune: Uint8Array; fineTuned: Uint8Array }>();
+  const keys = selectors.map((s) => s.key);
+  const unknown = only?.filter((k) => !keys.includes(k)) ?? [];
+  if (unknown.length > 0 || (only && !only.includes('uniform')))
+    throw new Error(
+      `--only: a comma-separated subset of ${keys.join(', ')} that includes uniform (the reference of every difference)${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}`,
+    );
+  if (only?.includes('uniform-rene-macs') && !only.includes('rene'))
+    throw new Error("--only: uniform-rene-macs needs rene (it takes RENE's MACs as its budget)");
+  for (const { name, budget: budgetOf, select } of selectors.filter((s) => !only || only.includes(s.key))) {
+    const budget = budgetOf();
     const t0 = performance.now();
-    const { selection, detail } = await select();
+    const { selection, detail } = await select(budget);
     const selectSeconds = (performance.now() - t0) / 1000;
     const model = await loadModel(engine);
     const factors = new Map<string, Awaited<ReturnType<Tucker2Plugin['decompose']>>>();
@@ -348,7 +442,7 @@ async function main(): Promise<void> {
     const compressed = layers.filter((l) => factors.has(l.info.name));
     replaceLayers(model, compressed, (l) => decomposition.layer(factors.get(l.info.name)!, l.info, null));
     const paramsAfter = model.numParameters();
-    const noFineTune = testAccuracy(engine, model, test);
+    const noFineTune = testHits(engine, model, test);
 
     // Fine-tune through single-candidate mixtures (the same function, differentiable in the
     // factors), then build the factorized layers from the tuned factors.
@@ -364,8 +458,9 @@ async function main(): Promise<void> {
         ),
     );
     replaceLayers(tuned, compressed, (l) => mixtures[compressed.indexOf(l)]);
+    console.log(`${name}: fine-tuning ${fineTuneSteps} steps`);
     const t1 = performance.now();
-    fineTune(engine, tuned, teacher, compressed, mixtures, train);
+    fineTune(engine, tuned, teacher, compressed, mixtures, train, fineTuneSteps);
     const fineTuneSeconds = (performance.now() - t1) / 1000;
     replaceLayers(tuned, compressed, (l) =>
       decomposition.layer(mixtures[compressed.indexOf(l)].candidates[0].factors, l.info, null),
@@ -373,11 +468,18 @@ async function main(): Promise<void> {
     for (const m of mixtures) m.disposeCandidates();
     if (tuned.numParameters() !== paramsAfter)
       throw new Error(`${name}: parameter count changed in fine-tuning`);
-    const fineTuned = testAccuracy(engine, tuned, test);
+    const fineTuned = testHits(engine, tuned, test);
+    hitsOf.set(name, { noFineTune, fineTuned });
 
+    const uniform = hitsOf.get(selectors[0].name) as { noFineTune: Uint8Array; fineTuned: Uint8Array };
+    const versus = (a: Uint8Array, b: Uint8Array) => ({
+      difference: accuracyOf(a) - accuracyOf(b),
+      standardError: pairedStandardError(a, b),
+    });
     const { before, after } = selection.total;
     const arm: Arm = {
       selector: name,
+      budget,
       ranks,
       layers: {
         before: before.params,
@@ -385,40 +487,66 @@ async function main(): Promise<void> {
         ratio: before.params / after.params,
         macsBefore: before.flops,
         macsAfter: after.flops,
+        macsRatio: before.flops / after.flops,
       },
       model: { params: paramsAfter, ratio: totalParams / paramsAfter },
-      accuracy: { noFineTune, fineTuned },
+      accuracy: {
+        noFineTune: accuracyOf(noFineTune),
+        fineTuned: accuracyOf(fineTuned),
+        standardError: {
+          noFineTune: accuracyStandardError(noFineTune),
+          fineTuned: accuracyStandardError(fineTuned),
+        },
+        minusUniform: {
+          noFineTune: versus(noFineTune, uniform.noFineTune),
+          fineTuned: versus(fineTuned, uniform.fineTuned),
+        },
+      },
       seconds: { select: selectSeconds, fineTune: fineTuneSeconds },
       detail,
     };
     arms.push(arm);
     console.log(
-      `${name}: layer ratio ${arm.layers.ratio.toFixed(4)}, accuracy ${noFineTune.toFixed(4)} -> ${fineTuned.toFixed(4)} after fine-tuning (select ${selectSeconds.toFixed(0)} s, fine-tune ${fineTuneSeconds.toFixed(0)} s)`,
+      `${name}: params ratio ${arm.layers.ratio.toFixed(3)}, MACs ratio ${arm.layers.macsRatio.toFixed(3)}, accuracy ${arm.accuracy.noFineTune.toFixed(4)} -> ${arm.accuracy.fineTuned.toFixed(4)} after fine-tuning (select ${selectSeconds.toFixed(0)} s, fine-tune ${fineTuneSeconds.toFixed(0)} s)`,
     );
   }
 
+  const pct = (x: number) => (100 * x).toFixed(1);
+  const delta = (d: { difference: number; standardError: number }) =>
+    `${d.difference >= 0 ? '+' : ''}${pct(d.difference)} ± ${pct(d.standardError)}`;
+  const denseSe = accuracyStandardError(denseHits);
+  console.log(
+    `\nAccuracy in % on ${test.count} test images ± one standard error; Δ = minus uniform on the same images ± its paired standard error. Ratios over the ${layers.length} compressed convs (${layerParams} params, ${layerMacs} MACs dense).\n`,
+  );
+  console.log(
+    '| selector | budget | layer params | params ratio | MACs ratio | model ratio | acc. no FT | Δ no FT | acc. FT | Δ FT |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    `| dense | - | ${layerParams} | 1.00 | 1.00 | 1.00 | ${pct(denseAccuracy)} ± ${pct(denseSe)} | - | - | - |`,
+  );
+  for (const a of arms) {
+    const budget = `${a.budget.kind === 'ratio' ? 'params' : 'MACs'} ≥ ${a.budget.value.toFixed(2)}x`;
+    console.log(
+      `| ${a.selector} | ${budget} | ${a.layers.after} | ${a.layers.ratio.toFixed(2)} | ${a.layers.macsRatio.toFixed(2)} | ${a.model.ratio.toFixed(2)} | ${pct(a.accuracy.noFineTune)} ± ${pct(a.accuracy.standardError.noFineTune)} | ${delta(a.accuracy.minusUniform.noFineTune)} | ${pct(a.accuracy.fineTuned)} ± ${pct(a.accuracy.standardError.fineTuned)} | ${delta(a.accuracy.minusUniform.fineTuned)} |`,
+    );
+  }
   const names = layers.map((l) => l.info.name);
-  console.log();
-  console.log(
-    `| selector | layer params | layer ratio | model ratio | MACs ratio | acc. no FT | acc. FT | ${names.join(' | ')} |`,
-  );
-  console.log(`| --- | --- | --- | --- | --- | --- | --- | ${names.map(() => '---').join(' | ')} |`);
-  console.log(
-    `| dense | ${layerParams} | 1.000 | 1.000 | 1.000 | ${denseAccuracy.toFixed(4)} | - | ${names.map(() => '-').join(' | ')} |`,
-  );
+  console.log(`\n| selector | ${names.join(' | ')} |`);
+  console.log(`| --- | ${names.map(() => '---').join(' | ')} |`);
   for (const a of arms) {
     const r = names.map((n) => {
       const v = a.ranks[n];
       return v === 'dense' ? 'dense' : v.join(',');
     });
-    console.log(
-      `| ${a.selector} | ${a.layers.after} | ${a.layers.ratio.toFixed(4)} | ${a.model.ratio.toFixed(4)} | ${(a.layers.macsBefore / a.layers.macsAfter).toFixed(3)} | ${a.accuracy.noFineTune.toFixed(4)} | ${a.accuracy.fineTuned.toFixed(4)} | ${r.join(' | ')} |`,
-    );
+    console.log(`| ${a.selector} | ${r.join(' | ')} |`);
   }
 
   const totalSeconds = (performance.now() - started) / 1000;
-  if (quick) {
-    console.log(`\n--quick: nothing written (${totalSeconds.toFixed(0)} s)`);
+  if (check) {
+    console.log(
+      `\ncheck run (--quick, --only or --fine-tune-seed): nothing written (${totalSeconds.toFixed(0)} s)`,
+    );
     return;
   }
   mkdirSync(RESULTS, { recursive: true });
@@ -437,9 +565,13 @@ async function main(): Promise<void> {
         budget: {
           ...BUDGET,
           scope: 'layers',
-          note: '2x fewer params over the compressed layers; each arm lands at or just under it',
+          note: "2x fewer params over the compressed layers; each arm lands at or just under it. The last arm instead has at least RENE's MACs reduction",
         },
-        test: { source: testSource, count: test.count },
+        test: {
+          source: dataKind,
+          count: test.count,
+          standardError: 'sqrt(p (1 - p) / n) per accuracy; paired (per-image differences) for minusUniform',
+        },
         heldOut: {
           source: 'bundled train',
           ...HELD_OUT,
@@ -451,12 +583,19 @@ async function main(): Promise<void> {
         },
         fineTune: {
           ...FINE_TUNE,
-          optimizer: 'Adam',
+          steps: fineTuneSteps,
+          optimizer: 'Adam, lr on a cosine from lr to 0 over all steps',
           loss: 'L_ce + lambda (sum_i ||W_i - What_i||^2 + sum_i mean (O_i(x) - D_i(x))^2), teacher = dense model',
           batchNorm: 'eval mode (running statistics fixed), affine parameters trained',
-          data: 'bundled train images 0..4999, shuffled with the seed; the same batches for every arm',
+          data: 'bundled train images 0..4999, shuffled with seed + epoch; the same batches for every arm',
         },
-        dense: { params: totalParams, layerParams, accuracy: denseAccuracy },
+        dense: {
+          params: totalParams,
+          layerParams,
+          layerMacs,
+          accuracy: denseAccuracy,
+          standardError: denseSe,
+        },
         arms,
         totalSeconds,
       },
