@@ -1,4 +1,4 @@
-import { createEngine, type Engine } from '@lowrank/core';
+import { createEngine, type Engine, type TensorInfo } from '@lowrank/core';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TRANSPOSED_ELEMENT_MACS, TtConv2d, TtLinear, ttConv2dPlan, ttLinearPlan } from '../src/index.js';
@@ -7,32 +7,48 @@ import { convCases, convConfig } from './layer-cases.js';
 
 const engine = createEngine();
 
-/** Multiply-accumulates of the matmul and conv2d kernels and elements of the transpose kernels `fn` runs, read off their shapes. */
+/**
+ * Multiply-accumulates of the matmul and conv2d kernels (with or without the fused bias) and
+ * elements of the transpose kernels `fn` runs, read off their shapes.
+ */
 function countWork(e: Engine, fn: () => void): { macs: number; moved: number } {
   const backend = e.backend;
-  const original = backend.runKernel;
+  const { runKernel, runOptionalKernel } = backend;
   let macs = 0;
   let moved = 0;
-  backend.runKernel = function (this: typeof backend, ...args: Parameters<typeof original>) {
-    const out = original.apply(this, args);
-    const [name, inputs, attrs] = args;
+  const count = (name: string, inputs: readonly TensorInfo[], attrs: unknown, out: TensorInfo[]) => {
+    const size = out[0].shape.reduce((p, s) => p * s, 1);
     if (name === 'matmul') {
       const { transA } = attrs as { transA: boolean };
       const a = inputs[0].shape;
-      const inner = transA ? a[a.length - 2] : a[a.length - 1];
-      macs += out[0].shape.reduce((p, s) => p * s, 1) * inner;
+      macs += size * (transA ? a[a.length - 2] : a[a.length - 1]);
     }
-    if (name === 'conv2d') {
+    if (name === 'conv2d' || name === 'conv2dBias') {
       const [, cin, kh, kw] = inputs[1].shape;
-      macs += out[0].shape.reduce((p, s) => p * s, 1) * cin * kh * kw;
+      macs += size * cin * kh * kw;
     }
-    if (name === 'transpose') moved += out[0].shape.reduce((p, s) => p * s, 1);
+    if (name === 'transpose') moved += size;
+  };
+  backend.runKernel = function (this: typeof backend, ...args: Parameters<typeof runKernel>) {
+    const out = runKernel.apply(this, args);
+    count(args[0], args[1], args[2], out);
     return out;
-  } as typeof original;
+  } as typeof runKernel;
+  if (runOptionalKernel) {
+    backend.runOptionalKernel = function (
+      this: typeof backend,
+      ...args: Parameters<typeof runOptionalKernel>
+    ) {
+      const out = runOptionalKernel.apply(this, args);
+      count(args[0], args[1], args[2], out);
+      return out;
+    } as typeof runOptionalKernel;
+  }
   try {
     e.noGrad(() => e.tidy(fn));
   } finally {
-    backend.runKernel = original;
+    backend.runKernel = runKernel;
+    backend.runOptionalKernel = runOptionalKernel;
   }
   return { macs, moved };
 }
