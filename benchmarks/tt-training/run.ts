@@ -19,7 +19,15 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { factorizeLayers } from '@lowrank/admm';
-import { batches, createEngine, crossEntropy, type Engine, type nn, optim } from '@lowrank/core';
+import {
+  batches,
+  createEngine,
+  crossEntropy,
+  type Engine,
+  type nn,
+  optim,
+  type TensorInfo,
+} from '@lowrank/core';
 import { loadWeightsFile } from '@lowrank/core/node';
 import { FASHION_MNIST_NORMALIZATION, loadFashionMnist } from '@lowrank/fashion-mnist';
 import { LeNet5 } from '@lowrank/models';
@@ -103,21 +111,33 @@ function kernelProfiler(engine: Engine) {
   return {
     time(run: (n: number) => number, n: number): void {
       const backend = engine.backend;
-      const original = backend.runKernel;
-      backend.runKernel = function (this: typeof backend, ...a: Parameters<typeof original>) {
+      const { runKernel, runOptionalKernel } = backend;
+      const timed = (kernel: string, call: () => TensorInfo[]) => {
         const started = performance.now();
-        const out = original.apply(this, a);
-        const entry = time.get(a[0]) ?? { ms: 0, calls: 0 };
+        const out = call();
+        const entry = time.get(kernel) ?? { ms: 0, calls: 0 };
         entry.ms += performance.now() - started;
         entry.calls++;
-        time.set(a[0], entry);
+        time.set(kernel, entry);
         return out;
-      } as typeof original;
+      };
+      backend.runKernel = function (this: typeof backend, ...a: Parameters<typeof runKernel>) {
+        return timed(a[0], () => runKernel.apply(this, a));
+      } as typeof runKernel;
+      if (runOptionalKernel) {
+        backend.runOptionalKernel = function (
+          this: typeof backend,
+          ...a: Parameters<typeof runOptionalKernel>
+        ) {
+          return timed(a[0], () => runOptionalKernel.apply(this, a));
+        } as typeof runOptionalKernel;
+      }
       try {
         ms += run(n) * 1000;
         steps += n;
       } finally {
-        backend.runKernel = original;
+        backend.runKernel = runKernel;
+        backend.runOptionalKernel = runOptionalKernel;
       }
     },
     report(): Profile {
