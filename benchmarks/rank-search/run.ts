@@ -11,13 +11,16 @@
  * arm). Prints a table and writes results/rank-search.json.
  *
  *   pnpm --filter @lowrank/benchmarks bench:rank-search [--data full|bundled] [--model PATH] [--quick]
- *     [--only uniform,lwiq-accuracy,lwiq-gain,rene,uniform-rene-macs] [--fine-tune-seed N]
+ *     [--only uniform,lwiq-accuracy,lwiq-gain,rene,uniform-rene-macs [--merge]] [--fine-tune-seed N]
  *
  * `--quick` checks the pipeline in a few minutes (2 search and 2 fine-tune steps, 250
  * test images). `--only` runs a subset of the arms (uniform always among them) and
  * `--fine-tune-seed` shuffles the fine-tune batches with another seed (default 1): with
  * them one can see how much the fine-tuned accuracies move with the batch order. These
- * check runs print their tables and write nothing.
+ * check runs print their tables and write nothing, except `--only ... --merge`: it re-runs
+ * those arms and replaces them (uniform aside) in the existing results/rank-search.json,
+ * after checking that the re-run uniform arm gives the stored accuracies (so every Δ stays
+ * against the same uniform model).
  *
  * Test accuracy is on the full 10,000-image test set (`--data full`, the default; the run
  * stops when it is not installed) or, with `--data bundled`, on the bundled 1,000. The
@@ -26,7 +29,7 @@
  * (LWIQ), RENE's validation batches and the fine-tune use the bundled 6,000 training
  * images: images 5,000..5,999 calibrate and validate, the fine-tune passes over 0..4,999.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   add,
@@ -282,6 +285,11 @@ async function main(): Promise<void> {
   }
   // Checks (quick, a subset of arms, another shuffle seed) print their table but keep the results file.
   const check = quick || only !== undefined || seedArg !== undefined;
+  const merge = process.argv.includes('--merge');
+  if (merge && (only === undefined || quick || seedArg !== undefined))
+    throw new Error(
+      '--merge: re-runs the arms of --only into the results file; use it with --only, without --quick or --fine-tune-seed',
+    );
   if (quick) Object.assign(RENE, { warmupSteps: 1, searchSteps: 2 });
   const fineTuneSteps = quick ? 2 : FINE_TUNE.epochs * Math.ceil(FINE_TUNE.images / FINE_TUNE.batchSize);
   const dataKind = argValue('--data') ?? 'full';
@@ -309,7 +317,7 @@ async function main(): Promise<void> {
     .map(([name, m]) => m.addForwardHook((_, xs) => sizes.set(name, [xs[0].shape[2], xs[0].shape[3]])));
   engine.noGrad(() => engine.tidy(() => teacher.call(engine.zeros([1, ...SAMPLE_SHAPE]))));
   for (const remove of removers) remove();
-  // Forward order (c1, c2, shortcut of each block): LWIQ's 'gain' scores follow it.
+  // Forward order (c1, c2, shortcut of each block), the order of every table.
   const layers: Layer[] = teacher
     .namedModules()
     .filter(([name]) => BLOCK_CONV.test(name))
@@ -543,6 +551,10 @@ async function main(): Promise<void> {
   }
 
   const totalSeconds = (performance.now() - started) / 1000;
+  if (merge) {
+    mergeArms(arms, test.count, dataKind);
+    return;
+  }
   if (check) {
     console.log(
       `\ncheck run (--quick, --only or --fine-tune-seed): nothing written (${totalSeconds.toFixed(0)} s)`,
@@ -605,6 +617,45 @@ async function main(): Promise<void> {
   );
   renameSync(`${out}.tmp`, out);
   console.log(`\nwrote ${out} (${totalSeconds.toFixed(0)} s in all)`);
+}
+
+/**
+ * Replaces the stored arms of the same selectors as `arms` (uniform aside) in
+ * results/rank-search.json, once the re-run uniform arm is seen to match the stored one.
+ */
+function mergeArms(arms: readonly Arm[], testCount: number, dataKind: string): void {
+  const out = fileURLToPath(new URL('rank-search.json', RESULTS));
+  const stored = JSON.parse(readFileSync(out, 'utf8')) as {
+    test: { source: string; count: number };
+    arms: Arm[];
+  };
+  if (stored.test.source !== dataKind || stored.test.count !== testCount)
+    throw new Error(
+      `--merge: ${out} was measured on ${stored.test.count} ${stored.test.source} test images, this run on ${testCount} ${dataKind}`,
+    );
+  const [uniform, ...rerun] = arms;
+  const storedUniform = stored.arms.find((a) => a.selector === uniform.selector);
+  if (
+    !storedUniform ||
+    storedUniform.accuracy.noFineTune !== uniform.accuracy.noFineTune ||
+    storedUniform.accuracy.fineTuned !== uniform.accuracy.fineTuned
+  )
+    throw new Error(
+      `--merge: the re-run uniform arm (${uniform.accuracy.noFineTune} / ${uniform.accuracy.fineTuned}) differs from the stored one; the differences would be against another model, so re-run every arm`,
+    );
+  const date = new Date().toISOString().slice(0, 10);
+  for (const arm of rerun) {
+    const i = stored.arms.findIndex((a) => a.selector === arm.selector);
+    const merged = {
+      ...arm,
+      rerun: `re-run alone on ${date} (--only ... --merge) against a uniform arm that reproduced its stored accuracies`,
+    };
+    if (i < 0) stored.arms.push(merged);
+    else stored.arms[i] = merged;
+  }
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(stored, null, 2)}\n`);
+  renameSync(`${out}.tmp`, out);
+  console.log(`\nmerged ${rerun.map((a) => a.selector).join(', ')} into ${out}`);
 }
 
 await main();

@@ -141,12 +141,12 @@ console.log(
 
 const gainSelector = lwiq({ imprintSamples: IMPRINT, score: 'gain' });
 const scoresByGain = (await gainSelector.select(context, { kind: 'ratio', value: 1 })).scores;
-console.log('\n| layer | channels | proxy accuracy | gain score |');
-console.log('| --- | --- | --- | --- |');
+console.log('\n| layer | channels | input proxy accuracy | proxy accuracy | gain score |');
+console.log('| --- | --- | --- | --- | --- |');
 for (const [l, { info }] of layers.entries()) {
   const s = stats.get(info.name) as LwiqStatistics;
   console.log(
-    `| ${info.name} | ${info.outChannels} | ${s.accuracy().toFixed(4)} | ${scoresByGain[l].score.toFixed(4)} |`,
+    `| ${info.name} | ${info.outChannels} | ${(s.input as LwiqStatistics).accuracy().toFixed(4)} | ${s.accuracy().toFixed(4)} | ${scoresByGain[l].score.toFixed(4)} |`,
   );
 }
 
@@ -243,6 +243,7 @@ writeFileSync(
       layers: layers.map((l, j) => ({
         name: l.info.name,
         weightShape: l.info.weightShape,
+        inputProxyAccuracy: ((stats.get(l.info.name) as LwiqStatistics).input as LwiqStatistics).accuracy(),
         proxyAccuracy: (stats.get(l.info.name) as LwiqStatistics).accuracy(),
         gain: scoresByGain[j].score,
       })),

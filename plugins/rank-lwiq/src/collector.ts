@@ -5,12 +5,18 @@ import { pooledFeatures } from './pooled-features.js';
 /**
  * A collector of `LwiqStatistics` for each layer. `beginBatch` reads the batch's labels;
  * a forward hook on each layer pools its output per channel and adds the embeddings with
- * those labels. The output may be freed right after the call, so the hook reads it
- * synchronously (`dataSync`): calibrate on the CPU backend.
+ * those labels, and does the same with its input into the statistics' `input` (the
+ * baseline of the `'gain'` score: what the layer adds to the features it is given). The
+ * tensors may be freed right after the call, so the hook reads them synchronously
+ * (`dataSync`): calibrate on the CPU backend.
  */
 export function lwiqCollector(layers: readonly CalibrationLayer[], imprintSamples: number): Collector {
   const stats = new Map(
-    layers.map(({ info }) => [info.name, new LwiqStatistics(info.name, info.outChannels, imprintSamples)]),
+    layers.map(({ info }) => {
+      const s = new LwiqStatistics(info.name, info.outChannels, imprintSamples);
+      s.input = new LwiqStatistics(`input of ${info.name}`, info.inChannels, imprintSamples);
+      return [info.name, s];
+    }),
   );
   let labels: ArrayLike<number> | null = null;
   /** Layers already seen in the current batch: a second call would misalign samples and labels. */
@@ -43,7 +49,7 @@ export function lwiqCollector(layers: readonly CalibrationLayer[], imprintSample
       for (const { info, module } of layers) {
         const s = stats.get(info.name) as LwiqStatistics;
         removers.push(
-          module.addForwardHook((_m, _inputs, output) => {
+          module.addForwardHook((_m, inputs, output) => {
             if (!labels) {
               throw new Error(
                 `lwiq: '${info.name}' ran with no labelled batch begun; run calibration through core's calibrate(model, [collector], batches) with batches { inputs, labels }`,
@@ -61,7 +67,14 @@ export function lwiqCollector(layers: readonly CalibrationLayer[], imprintSample
                 `lwiq: '${info.name}' output ${formatShape(shape)} does not match ${labels.length} labels and ${info.outChannels} channels`,
               );
             }
+            const input = inputs[0];
+            if (input.shape[0] !== labels.length || input.shape[1] !== info.inChannels) {
+              throw new RangeError(
+                `lwiq: '${info.name}' input ${formatShape(input.shape)} does not match ${labels.length} labels and ${info.inChannels} channels`,
+              );
+            }
             s.add(pooledFeatures(output.dataSync(), shape, info.name), labels);
+            (s.input as LwiqStatistics).add(pooledFeatures(input.dataSync(), input.shape, info.name), labels);
           }),
         );
       }

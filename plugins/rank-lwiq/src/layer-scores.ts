@@ -3,8 +3,11 @@ import type { LwiqStatistics } from './lwiq-statistics.js';
 /**
  * How a layer's proxy accuracy becomes its score:
  * - `'accuracy'`: the proxy classifier's accuracy on the held-out samples;
- * - `'gain'`: its gain over the previous layer in the given order (the first layer's over
- *   chance, one over the number of imprinted classes), negative gains counted as 0.
+ * - `'gain'`: its gain over a second proxy classifier imprinted and evaluated the same way
+ *   on the layer's own pooled input (`LwiqStatistics.input`), negative gains counted as 0.
+ *   The baseline is the layer's input, not a neighbour in some order, so the score is what
+ *   the layer itself adds: in a network with branches a shortcut conv is measured against
+ *   the features it is given, not against the parallel conv that happened to run before it.
  */
 export type LwiqScoreKind = 'accuracy' | 'gain';
 
@@ -19,11 +22,10 @@ export interface LayerScore {
   description: string;
 }
 
-/** Scores of layers in order (the network's forward order matters for `'gain'`). */
+/** Scores of layers, each from its own statistics only (the order of `stats` does not matter). */
 export function layerScores(stats: readonly LwiqStatistics[], kind: LwiqScoreKind): LayerScore[] {
-  const accuracies = stats.map((s) => s.accuracy());
-  return stats.map((s, l) => {
-    const accuracy = accuracies[l];
+  return stats.map((s) => {
+    const accuracy = s.accuracy();
     if (kind === 'accuracy') {
       return {
         name: s.layer,
@@ -32,14 +34,18 @@ export function layerScores(stats: readonly LwiqStatistics[], kind: LwiqScoreKin
         description: `proxy accuracy ${accuracy.toFixed(4)}`,
       };
     }
-    const [baseline, from] =
-      l === 0 ? [1 / s.classes.length, 'chance'] : [accuracies[l - 1], `'${stats[l - 1].layer}'`];
+    if (!s.input) {
+      throw new Error(
+        `lwiq: score 'gain' needs the proxy accuracy of the input of '${s.layer}', and its statistics have none (saved without input statistics?); collect them again with lwiq().collector(layers), or use score 'accuracy'`,
+      );
+    }
+    const baseline = s.input.accuracy();
     const score = Math.max(0, accuracy - baseline);
     return {
       name: s.layer,
       accuracy,
       score,
-      description: `proxy accuracy gain ${score.toFixed(4)} over ${from} (${baseline.toFixed(4)} -> ${accuracy.toFixed(4)})`,
+      description: `proxy accuracy gain ${score.toFixed(4)} over its input (${baseline.toFixed(4)} -> ${accuracy.toFixed(4)})`,
     };
   });
 }

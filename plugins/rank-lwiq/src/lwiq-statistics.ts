@@ -12,6 +12,12 @@ export interface LwiqStatisticsJson {
   classes: { label: number; count: number; sum: number[] }[];
   evaluated: number;
   correct: number;
+  /**
+   * The same statistics of the proxy classifier on the layer's pooled input (what the
+   * `'gain'` score measures against). Absent in statistics saved before it was collected:
+   * those still give `'accuracy'` scores.
+   */
+  input?: LwiqStatisticsJson;
 }
 
 /**
@@ -29,6 +35,12 @@ export class LwiqStatistics {
   private readonly counts = new Map<number, number>();
   /** The imprinted weights, fixed once the imprinting samples are all in. */
   private weights: Map<number, Float64Array> | null = null;
+  /**
+   * Statistics of a second proxy classifier, imprinted and evaluated on the same samples'
+   * pooled layer input (`inChannels` long): the baseline of the `'gain'` score. The
+   * collector fills it; statistics without it give `'accuracy'` scores only.
+   */
+  input?: LwiqStatistics;
 
   constructor(
     /** The layer's name, for messages. */
@@ -147,6 +159,7 @@ export class LwiqStatistics {
       })),
       evaluated: this.evaluatedCount,
       correct: this.correctCount,
+      ...(this.input ? { input: this.input.toJSON() } : {}),
     };
   }
 
@@ -179,6 +192,7 @@ export class LwiqStatistics {
     stats.imprintedCount = json.imprinted;
     stats.evaluatedCount = json.evaluated;
     stats.correctCount = json.correct;
+    if (json.input !== undefined) stats.input = LwiqStatistics.fromJSON(json.input);
     return stats;
   }
 }

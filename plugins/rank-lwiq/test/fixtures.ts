@@ -9,7 +9,7 @@ import { convLayer, linearLayer } from '@lowrank/core/testing';
 import { svd } from '@lowrank/svd';
 import { tucker2 } from '@lowrank/tucker2';
 import * as fc from 'fast-check';
-import { LwiqStatistics } from '../src/index.js';
+import { LwiqStatistics, type LwiqStatisticsJson } from '../src/index.js';
 
 export const engine = createEngine();
 export const decompositions: Record<string, DecompositionPlugin> = {
@@ -32,9 +32,9 @@ const layerInfos: fc.Arbitrary<Omit<LayerInfo, 'name'>> = fc.oneof(
     .map(({ o, i, kernel, ...extra }) => convLayer('x', o, i, kernel, extra)),
 );
 
-/** Saved statistics whose proxy accuracy is `correct / 1000` (two imprinted classes). */
-export function statisticsWithAccuracy(layer: string, correct: number): LwiqStatistics {
-  return LwiqStatistics.fromJSON({
+/** Saved statistics with two imprinted classes and 1,000 evaluated samples. */
+function savedStatistics(layer: string, correct: number): LwiqStatisticsJson {
+  return {
     format: 'lowrank-lwiq-statistics',
     version: 1,
     layer,
@@ -47,33 +47,65 @@ export function statisticsWithAccuracy(layer: string, correct: number): LwiqStat
     ],
     evaluated: 1000,
     correct,
+  };
+}
+
+/**
+ * Saved statistics whose proxy accuracy is `correct / 1000`, and with `inputCorrect` that
+ * of the layer's input `inputCorrect / 1000` (without it, no input statistics, as saved
+ * before they were collected).
+ */
+export function statisticsWithAccuracy(
+  layer: string,
+  correct: number,
+  inputCorrect?: number,
+): LwiqStatistics {
+  return LwiqStatistics.fromJSON({
+    ...savedStatistics(layer, correct),
+    ...(inputCorrect === undefined ? {} : { input: savedStatistics(`input of ${layer}`, inputCorrect) }),
   });
 }
 
-/** 1-5 named layers (zero weights: selection reads only geometry) with proxy accuracies. */
+/** 1-5 named layers (zero weights: selection reads only geometry) with proxy accuracies of output and input. */
 export const scoredLayers = fc
-  .array(fc.record({ info: layerInfos, correct: fc.integer({ min: 0, max: 1000 }) }), {
-    minLength: 1,
-    maxLength: 5,
-  })
+  .array(
+    fc.record({
+      info: layerInfos,
+      correct: fc.integer({ min: 0, max: 1000 }),
+      inputCorrect: fc.integer({ min: 0, max: 1000 }),
+    }),
+    {
+      minLength: 1,
+      maxLength: 5,
+    },
+  )
   .map((entries) =>
-    entries.map(({ info, correct }, k) => ({
+    entries.map(({ info, correct, inputCorrect }, k) => ({
       info: { ...info, name: `layer${k}` },
       weight: engine.zeros(info.weightShape),
       correct,
+      inputCorrect,
     })),
   );
 
 export function context(
   decomposition: string,
-  layers: { info: LayerInfo; weight: SelectionContext['layers'][number]['weight']; correct: number }[],
+  layers: {
+    info: LayerInfo;
+    weight: SelectionContext['layers'][number]['weight'];
+    correct: number;
+    inputCorrect?: number;
+  }[],
 ): SelectionContext {
   return {
     engine,
     decomposition: decompositions[decomposition],
     layers: layers.map(({ info, weight }) => ({ info, weight })),
     stats: new Map(
-      layers.map(({ info, correct }) => [info.name, statisticsWithAccuracy(info.name, correct)]),
+      layers.map(({ info, correct, inputCorrect }) => [
+        info.name,
+        statisticsWithAccuracy(info.name, correct, inputCorrect),
+      ]),
     ),
   };
 }

@@ -131,23 +131,53 @@ describe('lwiq select', () => {
     expect(await lwiq().select({ ...ctx, stats: saved }, budget)).toEqual(first);
   });
 
-  it('scores by accuracy, or by the gain over the previous layer (the first over chance), negative gains as 0', async () => {
-    const accuracies = [600, 900, 700];
-    const layers = accuracies.map((correct, k) => {
-      const info = { ...convLayer('x', 8, 8, [3, 3], { inputSize: [6, 6] }), name: `l${k}` };
-      return { info, weight: engine.zeros(info.weightShape), correct };
+  it("scores by accuracy, or by the gain over the layer's own input (not the previous layer called), negative gains as 0", async () => {
+    // A residual block, in call order: c1 and c2 in series, the shortcut conv in parallel
+    // with them on the block input (proxy accuracy 0.6), then the next block's c1 on the
+    // block output (0.92). Call order and data flow differ for 'short' and 'next'.
+    const made: [name: string, correct: number, inputCorrect: number][] = [
+      ['c1', 700, 600],
+      ['c2', 900, 700],
+      ['short', 650, 600],
+      ['next', 950, 920],
+      ['worse', 500, 600],
+    ];
+    const info = convLayer('x', 8, 8, [3, 3], { inputSize: [6, 6] });
+    const ctxOf = (order: typeof made): SelectionContext => ({
+      engine,
+      decomposition: context('svd', []).decomposition,
+      layers: order.map(([name]) => ({ info: { ...info, name }, weight: engine.zeros(info.weightShape) })),
+      stats: new Map(order.map(([name, c, i]) => [name, statisticsWithAccuracy(name, c, i)])),
     });
-    const ctx = context('svd', layers);
+    const ctx = ctxOf(made);
     const byAccuracy = await lwiq({ kappa: 1 }).select(ctx);
-    expect(byAccuracy.scores.map((s) => s.score)).toEqual([0.6, 0.9, 0.7]);
-    const byGain = await lwiq({ score: 'gain', kappa: 1 }).select(ctx);
-    const gains = byGain.scores.map((s) => s.score);
-    // Two imprinted classes: chance is 0.5.
-    expect(gains[0]).toBeCloseTo(0.1, 12);
-    expect(gains[1]).toBeCloseTo(0.3, 12);
-    expect(gains[2]).toBe(0);
-    expect(byGain.layers[2].ranks).toEqual([1]);
-    expect(byGain.layers[2].reason).toMatch(/gain 0\.0000 over 'l1' \(0\.9000 -> 0\.7000\)/);
+    expect(byAccuracy.scores.map((s) => s.score)).toEqual([0.7, 0.9, 0.65, 0.95, 0.5]);
+    const byGain = await lwiq({ score: 'gain', kappa: 10 }).select(ctx);
+    const expected = [0.1, 0.2, 0.05, 0.03, 0];
+    for (const [l, s] of byGain.scores.entries()) expect(s.score).toBeCloseTo(expected[l], 12);
+    // The previous layer called as baseline would give 'short' 0 (0.65 - 0.9) and 'next' 0.3.
+    expect(byGain.layers[2].ranks).toEqual([4]); // round(10 * 0.05 * 8), not the floor 1
+    expect(byGain.layers[2].reason).toMatch(/gain 0\.0500 over its input \(0\.6000 -> 0\.6500\)/);
+    expect(byGain.layers[4].reason).toMatch(/gain 0\.0000 over its input \(0\.6000 -> 0\.5000\)/);
+    // Each layer's gain is its own: any order of the layers gives the same scores by name.
+    const reversed = await lwiq({ score: 'gain', kappa: 10 }).select(ctxOf([...made].reverse()));
+    expect([...reversed.scores].reverse()).toEqual(byGain.scores);
+  });
+
+  it('loads statistics saved without input statistics: accuracy scores as before, a clear error for gain', async () => {
+    const info = { ...convLayer('x', 8, 8, [3, 3], { inputSize: [6, 6] }), name: 'conv' };
+    const old = statisticsWithAccuracy('conv', 800).toJSON();
+    expect(old).not.toHaveProperty('input');
+    const ctx: SelectionContext = {
+      engine,
+      decomposition: context('svd', []).decomposition,
+      layers: [{ info, weight: engine.zeros(info.weightShape) }],
+      stats: new Map([['conv', old]]),
+    };
+    expect((await lwiq({ kappa: 1 }).select(ctx)).scores[0].score).toBe(0.8);
+    await expect(lwiq({ score: 'gain', kappa: 1 }).select(ctx)).rejects.toThrow(
+      /score 'gain' needs the proxy accuracy of the input of 'conv'.*collect them again.*or use score 'accuracy'/,
+    );
   });
 });
 

@@ -66,6 +66,22 @@ describe('streaming statistics', () => {
     expect(() => LwiqStatistics.fromJSON({ ...json, imprinted: 2 })).toThrow(/inconsistent/);
   });
 
+  it('round-trip with their input statistics through JSON exactly; without them load with no input', () => {
+    const stats = new LwiqStatistics('conv', 2, 3);
+    stats.add([1, 0.5, 0, 2, -1, 0.25, 3, 3, 0.1, -7], [0, 1, 0, 1, 1]);
+    expect(LwiqStatistics.fromJSON(JSON.parse(JSON.stringify(stats))).input).toBeUndefined();
+    stats.input = new LwiqStatistics('input of conv', 3, 3);
+    stats.input.add([1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 1, 2, 0, 1], [0, 1, 0, 1, 1]);
+    const json = JSON.parse(JSON.stringify(stats));
+    const loaded = LwiqStatistics.fromJSON(json);
+    expect(loaded.toJSON()).toEqual(stats.toJSON());
+    expect(loaded.input?.channels).toBe(3);
+    expect(loaded.input?.accuracy()).toBe(stats.input.accuracy());
+    expect(() => LwiqStatistics.fromJSON({ ...json, input: { ...json.input, correct: 9 } })).toThrow(
+      /'input of conv' are inconsistent/,
+    );
+  });
+
   it('pools each channel over every position', () => {
     // [N=2, C=2, 1, 3]: means of (1, 2, 3), (4, 5, 6), (0, 0, 3), (-3, 0, 0).
     const pooled = pooledFeatures([1, 2, 3, 4, 5, 6, 0, 0, 3, -3, 0, 0], [2, 2, 1, 3], 'x');
@@ -132,6 +148,32 @@ describe('the collector under core calibrate', () => {
       expect(s.accuracy()).toBe(referenceAccuracy(embeddings, labels, 10));
     }
     expect(engine.noGrad(() => model.call(inputs)).shape).toEqual([22, 4, 2, 2]); // hooks are gone
+  });
+
+  it("imprints each layer's input classifier on its pooled input, with the same split (weights within 1e-5, accuracy exactly)", async () => {
+    const { engine, model, conv1, inputs, labels, batches, layers } = setup();
+    const collector = lwiq({ imprintSamples: 10 }).collector(layers);
+    await calibrate(model, [collector], batches);
+    const stats = collector.statistics() as Map<string, LwiqStatistics>;
+    // conv1 sees the images (1 channel), conv2 the ReLU of conv1's output (3 channels).
+    const in2 = engine.noGrad(() =>
+      engine.tidy(() => engine.keep(new nn.ReLU(engine).call(conv1.call(inputs)))),
+    );
+    for (const [name, input] of [
+      ['conv1', inputs],
+      ['conv2', in2],
+    ] as const) {
+      const embeddings = rows(pooledFeatures(input.dataSync(), input.shape, name), input.shape[1]);
+      const s = (stats.get(name) as LwiqStatistics).input as LwiqStatistics;
+      expect([s.channels, s.imprinted, s.evaluated]).toEqual([input.shape[1], 10, 12]);
+      const expected = referenceWeights(embeddings.slice(0, 10), labels.slice(0, 10));
+      expect(s.classes).toEqual([...expected.keys()]);
+      for (const [label, w] of expected) {
+        const got = s.classWeights().get(label) as Float64Array;
+        for (let j = 0; j < w.length; j++) expect(Math.abs(got[j] - w[j])).toBeLessThan(1e-5);
+      }
+      expect(s.accuracy()).toBe(referenceAccuracy(embeddings, labels, 10));
+    }
   });
 
   it('names the fix when calibration batches have no labels, or a layer runs outside calibrate', async () => {
