@@ -7,7 +7,8 @@ import {
   conv2dForward,
   conv2dOutputShape,
 } from '../../../src/backends/cpu/kernels/conv2d.js';
-import type { Shape4 } from '../../../src/backends/cpu/kernels/geometry.js';
+import { planWide } from '../../../src/backends/cpu/kernels/conv2d-wide.js';
+import { padding4, type Shape4, window2d } from '../../../src/backends/cpu/kernels/geometry.js';
 import type { FloatArray } from '../../../src/dtype.js';
 import { expectClose, expectSameDot, type FloatCtor, randomArray } from './helpers.js';
 
@@ -22,7 +23,8 @@ import { expectClose, expectSameDot, type FloatCtor, randomArray } from './helpe
  *
  * The cases reach every path: groups of 1-3 output channels (direct loops) and 4-6 (GEMM),
  * pointwise convs (GEMM on the image), "same" stride-1 convs with 4+ input channels per
- * group (input gradient as a transposed conv), several images per GEMM and bands of rows.
+ * group (input gradient as a transposed conv), other stride-1 convs on the wide grid
+ * (conv2d-wide.ts: forward and filter gradient), several images per GEMM and bands of rows.
  */
 
 interface Case {
@@ -166,6 +168,46 @@ const sameArb: fc.Arbitrary<Case> = fc
     return { ...c, p: { ...c.p, stride: [1, 1] as const, padding: [pt, extH - pt, pl, extW - pl] as const } };
   });
 
+/** Whether conv2d.ts runs the forward and filter gradient of `c` on the wide grid (conv2d-wide.ts). */
+function runsWide(c: Case): boolean {
+  const win = window2d(c.cg, c.h, c.w, { kernel: c.kernel, ...c.p });
+  const [pt, pb, pl, pr] = padding4(c.p.padding);
+  const pointwise = c.kernel[0] === 1 && c.kernel[1] === 1 && pt + pb + pl + pr === 0;
+  return (
+    c.og >= 4 &&
+    !pointwise &&
+    win.outW !== c.w &&
+    planWide(win, [pt, pb], [pl, pr], c.n, c.groups, c.og, 1 << 21) !== null
+  );
+}
+
+/** Stride 1, not "same", wide enough images: the wide path, with 1-3 groups and several images per GEMM. */
+const wideArb: fc.Arbitrary<Case> = fc
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    groups: fc.integer({ min: 1, max: 3 }),
+    cg: fc.integer({ min: 1, max: 5 }),
+    og: fc.integer({ min: 4, max: 6 }),
+    h: fc.integer({ min: 3, max: 12 }),
+    w: fc.integer({ min: 6, max: 18 }),
+    kernel: pair(1, 4),
+    p: fc.record({
+      stride: fc.constant([1, 1] as const),
+      padding: fc.tuple(...[0, 1, 2, 3].map(() => fc.integer({ min: 0, max: 2 }))) as fc.Arbitrary<
+        [number, number, number, number]
+      >,
+      dilation: pair(1, 2),
+      groups: fc.constant(1),
+    }),
+    bias: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 1 << 30 }),
+  })
+  .map((c) => ({ ...c, p: { ...c.p, groups: c.groups } }))
+  .filter((c) => {
+    const [, , ho, wo] = conv2dOutputShape(shapes(c).xs, shapes(c).ws, c.p);
+    return ho >= 1 && wo >= 1 && runsWide(c);
+  });
+
 const caseArb = fc
   .oneof(
     { arbitrary: generalArb, weight: 3 },
@@ -249,6 +291,39 @@ describe('conv2d kernels', () => {
       fc.property(caseArb, fc.boolean(), (c, f64) => checkGradients(c, f64 ? Float64Array : Float32Array)),
       { numRuns: 200 },
     );
+  });
+
+  it('stride-1 convs on the wide grid: forward and both gradients equal the direct-loop definition (float64 1e-12, float32 (terms + 3) * 2^-24, relative to the sum of |terms|) and are adjoint to 1e-10', () => {
+    fc.assert(
+      fc.property(wideArb, fc.boolean(), (c, f64) => {
+        const ctor = f64 ? Float64Array : Float32Array;
+        checkForward(c, ctor);
+        checkGradients(c, ctor);
+        checkAdjoints(c);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("LeNet-5's conv2 (6 -> 16, 5 x 5, 14 x 14, unpadded) runs wide and equals the definition in float32 and float64", () => {
+    const c: Case = {
+      n: 5,
+      groups: 1,
+      cg: 6,
+      og: 16,
+      h: 14,
+      w: 14,
+      kernel: [5, 5],
+      p: { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
+      bias: true,
+      seed: 3,
+    };
+    expect(runsWide(c)).toBe(true);
+    for (const ctor of [Float32Array, Float64Array]) {
+      checkForward(c, ctor);
+      checkGradients(c, ctor);
+    }
+    checkAdjoints(c);
   });
 
   it('splits a large image into bands of output rows', () => {

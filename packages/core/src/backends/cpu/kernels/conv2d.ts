@@ -5,6 +5,7 @@ import {
   directBackwardInput,
   directForward,
 } from './conv2d-direct.js';
+import { planWide, type WideConv, wideBackwardFilter, wideForward } from './conv2d-wide.js';
 import { gemm } from './gemm.js';
 import { allocLike, type Padding2d, padding4, type Shape4, type Window2d, window2d } from './geometry.js';
 import { type ColArgs, col2im, im2col, sharedArrayHelps } from './im2col.js';
@@ -14,7 +15,9 @@ import { scratch } from './scratch.js';
  * 2-d convolution (cross-correlation, as PyTorch) on NCHW arrays, lowered to
  * im2col + GEMM per group: y_g (O/g x spatial) = w_g (O/g x C/g*Kh*Kw) . col_g.
  * 1 x 1 convs use the image itself as col_g; the input gradient of a stride-1 "same"
- * conv is a conv with the flipped kernel (transposedConv); groups with fewer than 4
+ * conv is a conv with the flipped kernel (transposedConv); the forward and filter
+ * gradient of other stride-1 convs run on a wide output grid whose patch rows are
+ * contiguous runs of the padded image (conv2d-wide.ts); groups with fewer than 4
  * output channels (depthwise and the like) run direct loops (conv2d-direct.ts).
  *
  * What costs, measured on ResNet-8 and LeNet-5 shapes: the GEMM's packing of col (a JS
@@ -54,6 +57,10 @@ export function conv2dForward(
   if (bias) for (let i = 0; i < xShape[0] * o; i++) y.fill(bias[i % o], i * spatial, (i + 1) * spatial);
   if (plan.direct) {
     directForward(plan.direct, x, w, y);
+    return y;
+  }
+  if (plan.wide) {
+    wideForward(plan.wide, x, w, y, !!bias);
     return y;
   }
   for (const u of plan.units) {
@@ -126,6 +133,10 @@ export function conv2dBackwardFilter(
     directBackwardFilter(plan.direct, x, dy, dw);
     return dw;
   }
+  if (plan.wide) {
+    wideBackwardFilter(plan.wide, x, dy, dw);
+    return dw;
+  }
   for (let g = 0; g < groups; g++) {
     let first = true;
     for (const u of plan.units) {
@@ -183,6 +194,8 @@ interface ConvPlan {
   pointwise: boolean;
   /** set when the groups are too thin for a GEMM: the direct loops run instead */
   direct: DirectConv | null;
+  /** set for stride-1 convs whose patch rows can be contiguous runs (conv2d-wide.ts) */
+  wide: WideConv | null;
   units: Unit[];
 }
 
@@ -207,6 +220,13 @@ function planConv(xShape: Shape4, wShape: Shape4, p: Conv2dParams): ConvPlan {
   const pointwise =
     kh === 1 && kw === 1 && win.strideH === 1 && win.strideW === 1 && win.outH === h && win.outW === w;
   const direct = og < MIN_GEMM_ROWS && !pointwise ? { win, n, groups, cg, og } : null;
+  const [pt, pb, pl, pr] = padding4(p.padding);
+  // not for "same" convs, whose im2col already copies whole bands natively: there the
+  // wider GEMM costs more than it saves
+  const wide =
+    direct || pointwise || win.outW === w
+      ? null
+      : planWide(win, [pt, pb], [pl, pr], n, groups, og, COL_BUDGET);
   const units: Unit[] = [];
   if (direct) {
     // no GEMMs
@@ -225,7 +245,7 @@ function planConv(xShape: Shape4, wShape: Shape4, p: Conv2dParams): ConvPlan {
     );
     for (let i = 0; i < n; i += per) units.push({ n0: i, nb: Math.min(per, n - i), oh0: 0, rows: win.outH });
   }
-  return { win, o, groups, cg, og, ckk, spatial, n, imageSize: c * h * w, pointwise, direct, units };
+  return { win, o, groups, cg, og, ckk, spatial, n, imageSize: c * h * w, pointwise, direct, wide, units };
 }
 
 /**
@@ -236,8 +256,9 @@ function planConv(xShape: Shape4, wShape: Shape4, p: Conv2dParams): ConvPlan {
  * plain im2col (native copies, where col2im adds element by element in JS). Taken only for
  * "same" convs (output size = input size, so the transposed padding is the forward's,
  * mirrored): for a "valid" conv the transposed conv pads dy by the whole kernel and
- * multiplies more zeros than the GEMM + col2im path adds up. Not taken either when a
- * group has too few input channels to fill the GEMM's tile rows.
+ * multiplies more zeros than the GEMM + col2im path adds up (measured on LeNet-5's conv2,
+ * also with the transposed conv run wide). Not taken either when a group has too few
+ * input channels to fill the GEMM's tile rows.
  */
 function transposedConv(
   plan: ConvPlan,

@@ -229,7 +229,27 @@ function packBlockB(args: GemmArgs, pc: number, kc: number, jc: number, nc: numb
   const rs = args.transB ? 1 : ldb;
   const cs = args.transB ? ldb : 1;
   let q = 0;
-  for (let j0 = 0; j0 < nc; j0 += NR) {
+  let j0 = 0;
+  if (cs === 1 && kc < KC) {
+    // rows of B are contiguous: read them in order, each 4 values to its panel. Measured
+    // 1.05-1.4x faster on conv GEMMs (short k, few rows of A, so packing B is much of the
+    // work); on the full-depth blocks of large products, whose panels lie 4 * KC apart,
+    // the column-panel order below was as fast or faster
+
+    j0 = nc - (nc % NR);
+    const panelStride = NR * kc;
+    for (let p = 0; p < kc; p++) {
+      const end = p * NR + (j0 / NR) * panelStride;
+      for (let s = bOffset + (pc + p) * rs + jc, d = p * NR; d < end; s += NR, d += panelStride) {
+        dst[d] = b[s];
+        dst[d + 1] = b[s + 1];
+        dst[d + 2] = b[s + 2];
+        dst[d + 3] = b[s + 3];
+      }
+    }
+    q = (j0 / NR) * panelStride;
+  }
+  for (; j0 < nc; j0 += NR) {
     const cols = Math.min(NR, nc - j0);
     const base = bOffset + pc * rs + (jc + j0) * cs;
     if (cols === NR) {
